@@ -1,0 +1,20 @@
+"""Celery wiring. Periodic work is one beat entry per kind of work; each tick claims what is due
+from the database (schedules live on the rows, see DESIGN.md "Scheduling")."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erpcontinuity.settings")
+
+app = Celery("erpcontinuity")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Each entry is cheap when nothing is due; the task itself decides what is due.
+app.conf.beat_schedule = {
+    "risks-review-reminders": {
+        "task": "risks.tasks.remind_overdue_reviews",
+        "schedule": 3600.0,
+    },
+}

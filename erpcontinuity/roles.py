@@ -1,0 +1,86 @@
+"""The four roles and what each may do.
+
+Groups are created by a migration (erpcontinuity/migrations/0001); their permissions are applied
+after every `migrate` by `sync_role_permissions`, because a permission row only exists once its
+app has migrated. Later apps add their codenames here.
+
+- administrator: everything, including users and the audit trail.
+- it_operations: runs the continuity core day to day (services, team, plan drafts, fallbacks,
+  action items), reads and proposes risks; does not approve plans.
+- manager: reads everything, approves and publishes plans, owns the risk register, reads the audit trail.
+- business_user: reads services, published plans and fallback procedures; changes nothing there.
+"""
+
+from __future__ import annotations
+
+ADMINISTRATOR = "administrator"
+IT_OPERATIONS = "it_operations"
+MANAGER = "manager"
+BUSINESS_USER = "business_user"
+ROLES = (ADMINISTRATOR, IT_OPERATIONS, MANAGER, BUSINESS_USER)
+
+
+def _crud(app: str, model: str, actions: str = "vacd") -> list[str]:
+    names = {"v": "view", "a": "add", "c": "change", "d": "delete"}
+    return [f"{app}.{names[a]}_{model}" for a in actions]
+
+
+CORE_MODELS = [
+    ("plans", "erpservice"), ("plans", "department"), ("plans", "responserole"), ("plans", "teammember"),
+    ("plans", "emergencyplan"), ("plans", "planversion"), ("plans", "planstep"), ("plans", "communicationrule"),
+    ("plans", "fallbackprocedure"), ("plans", "actionitem"),
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    IT_OPERATIONS: [
+        *[p for app, model in CORE_MODELS for p in _crud(app, model)],
+        *_crud("risks", "risk", "vac"),
+    ],
+    MANAGER: [
+        *[p for app, model in CORE_MODELS for p in _crud(app, model)],
+        "plans.approve_planversion",
+        *_crud("risks", "risk"),
+        "auditlog.view_logentry",
+    ],
+    BUSINESS_USER: [
+        "plans.view_erpservice",
+        "plans.view_emergencyplan",
+        "plans.view_fallbackprocedure",
+    ],
+}
+
+
+def sync_role_permissions() -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    all_perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        if role == ADMINISTRATOR:
+            wanted = list(all_perms.values())
+        else:
+            wanted = [all_perms[name] for name in ROLE_PERMISSIONS.get(role, []) if name in all_perms]
+        group.permissions.set(wanted)
+
+
+def sync_role_permissions_handler(sender, **kwargs) -> None:
+    # Run once per migrate, after the last app with models (post_migrate is sent per app, and
+    # each app's permissions are created by its own signal), so every permission exists by then.
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if with_models and sender is with_models[-1]:
+        sync_role_permissions()
+
+
+def user_role(user) -> str | None:
+    """The main role of a user, for navigation and landing pages."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return ADMINISTRATOR
+    names = {g.name for g in user.groups.all()}
+    for role in ROLES:
+        if role in names:
+            return role
+    return None

@@ -1,0 +1,76 @@
+"""Project-level pages: landing, dashboard, audit trail, login, health."""
+
+from __future__ import annotations
+
+from auditlog.models import LogEntry
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from plans import selectors as plan_selectors
+from risks import selectors as risk_selectors
+
+from .roles import BUSINESS_USER, user_role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Operations people land on the dashboard; business users on what they need in an outage."""
+    if user_role(request.user) == BUSINESS_USER:
+        return redirect("plans:fallback-list")
+    return redirect("dashboard")
+
+
+@login_required
+@permission_required("plans.view_erpservice", raise_exception=True)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = plan_selectors.dashboard_context(request.user)
+    if request.user.has_perm("risks.view_risk"):
+        context["heat_map"] = risk_selectors.heat_map()
+        context["risk_levels"] = risk_selectors.level_counts()
+        context["risks_due"] = risk_selectors.risks_due_for_review(days=30)[:10]
+    return render(request, "dashboard.html", context)
+
+
+@login_required
+@permission_required("auditlog.view_logentry", raise_exception=True)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
+    model = request.GET.get("model", "")
+    if model:
+        entries = entries.filter(content_type__model=model)
+    actor = request.GET.get("actor", "")
+    if actor:
+        entries = entries.filter(actor__username=actor)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    models = (
+        LogEntry.objects.order_by().values_list("content_type__model", flat=True).distinct()
+    )
+    return render(request, "audit_log.html", {"page": page, "models": sorted(set(models)), "model": model, "actor": actor})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("password_change_done")
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """POST username and password, get the API token of that account (for scripts and agents)."""
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,94 @@
+"""Every state change of the risk register, one transaction each."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Risk
+
+logger = logging.getLogger(__name__)
+
+RISK_FIELDS = (
+    "title", "description", "category", "likelihood", "impact", "residual_likelihood", "residual_impact",
+    "owner", "treatment", "treatment_plan", "controls", "last_reviewed_on",
+)
+
+
+def _save(risk: Risk, services, plans) -> Risk:
+    risk.full_clean(exclude=["next_review_date"])
+    risk.compute_scores()
+    risk.save()
+    if services is not None:
+        risk.services.set(list(services))
+    if plans is not None:
+        risk.plans.set(list(plans))
+    return risk
+
+
+@transaction.atomic
+def risk_create(*, services: Iterable | None = (), plans: Iterable | None = (), **fields) -> Risk:
+    risk = Risk(**{k: v for k, v in fields.items() if k in RISK_FIELDS})
+    return _save(risk, services, plans)
+
+
+@transaction.atomic
+def risk_update(*, risk: Risk, services: Iterable | None = None, plans: Iterable | None = None, **fields) -> Risk:
+    # Lock the row: a concurrent edit waits and then applies on top, instead of overwriting.
+    risk = Risk.objects.select_for_update().get(pk=risk.pk)
+    for key, value in fields.items():
+        if key in RISK_FIELDS:
+            setattr(risk, key, value)
+    return _save(risk, services, plans)
+
+
+@transaction.atomic
+def risk_mark_reviewed(*, risk: Risk, on: datetime.date | None = None) -> Risk:
+    """Record a review: the next review date moves forward by the cadence of the risk's level."""
+    risk = Risk.objects.select_for_update().get(pk=risk.pk)
+    risk.last_reviewed_on = on or timezone.localdate()
+    risk.review_reminded_on = None
+    risk.compute_scores()
+    risk.save(update_fields=["last_reviewed_on", "review_reminded_on", "next_review_date", "level",
+                             "inherent_score", "residual_score", "updated_at"])
+    return risk
+
+
+@transaction.atomic
+def risk_delete(*, risk: Risk) -> None:
+    risk.delete()
+
+
+def remind_overdue_reviews(*, today: datetime.date | None = None) -> int:
+    """Email each owner of a risk whose review is overdue, at most once a day per risk.
+
+    The claim is a conditional UPDATE per risk, so two runs at once (or a run repeated) send one
+    reminder, not two."""
+    today = today or timezone.localdate()
+    sent = 0
+    candidates = Risk.objects.review_overdue(today).exclude(review_reminded_on=today).select_related("owner")
+    for risk in candidates:
+        claimed = Risk.objects.filter(pk=risk.pk).exclude(review_reminded_on=today).update(review_reminded_on=today)
+        if not claimed:
+            continue
+        if risk.owner.email:
+            send_mail(
+                subject=_("Risk review overdue: %(title)s") % {"title": risk.title},
+                message=_(
+                    "The review of the risk \"%(title)s\" was due on %(due)s.\n"
+                    "Open it, check likelihood, impact and controls, and mark it reviewed:\n%(url)s"
+                ) % {"title": risk.title, "due": risk.next_review_date, "url": settings.SITE_URL + risk.get_absolute_url()},
+                from_email=None,
+                recipient_list=[risk.owner.email],
+                fail_silently=False,
+            )
+        logger.info("risk review reminder risk=%s owner=%s due=%s", risk.pk, risk.owner_id, risk.next_review_date)
+        sent += 1
+    return sent
