@@ -13,6 +13,10 @@ app.autodiscover_tasks()
 
 # Each entry is cheap when nothing is due; the task itself decides what is due.
 app.conf.beat_schedule = {
+    # Incident response: escalate unacknowledged incidents, and send outbox rows a lost broker
+    # message or a retry left behind (incidents/services/escalation.py, notifications.py).
+    "incidents-escalate": {"task": "incidents.tasks.escalate_due", "schedule": 15.0},
+    "incidents-outbox-sweep": {"task": "incidents.tasks.sweep_outbox", "schedule": 20.0},
     "risks-review-reminders": {
         "task": "risks.tasks.remind_overdue_reviews",
         "schedule": 3600.0,

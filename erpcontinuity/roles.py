@@ -31,21 +31,36 @@ CORE_MODELS = [
     ("plans", "fallbackprocedure"), ("plans", "actionitem"),
 ]
 
+INCIDENT_MODELS = [
+    ("incidents", "incident"), ("incidents", "timelineentry"), ("incidents", "checklistitem"), ("incidents", "alert"),
+    ("incidents", "silence"), ("incidents", "escalationpolicy"), ("incidents", "escalationlevel"),
+    ("incidents", "notificationchannel"), ("incidents", "notification"), ("incidents", "postincidentreview"),
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     IT_OPERATIONS: [
         *[p for app, model in CORE_MODELS for p in _crud(app, model)],
         *_crud("risks", "risk", "vac"),
+        # Incident response: ops run it end to end, and may raise alerts through the API.
+        *[p for app, model in INCIDENT_MODELS for p in _crud(app, model)],
+        "incidents.raise_alert",
+        "incidents.view_status",
     ],
     MANAGER: [
         *[p for app, model in CORE_MODELS for p in _crud(app, model)],
         "plans.approve_planversion",
         *_crud("risks", "risk"),
         "auditlog.view_logentry",
+        # Managers read every incident and statistic, and write post-incident reviews.
+        *[p for app, model in INCIDENT_MODELS for p in _crud(app, model, "v")],
+        *_crud("incidents", "postincidentreview", "ac"),
+        "incidents.view_status",
     ],
     BUSINESS_USER: [
         "plans.view_erpservice",
         "plans.view_emergencyplan",
         "plans.view_fallbackprocedure",
+        "incidents.view_status",
     ],
 }
 

@@ -5,11 +5,14 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents.views import status as incident_status
+
 from . import views
 
 api_patterns = [
     path("", include("plans.api_urls")),
     path("", include("risks.api_urls")),
+    path("", include("incidents.api_urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +31,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("plans.urls")),
     path("risks/", include("risks.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("status/", incident_status.status_page, name="status"),
     path("api/", include(api_patterns)),
     path("api/auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

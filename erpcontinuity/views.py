@@ -13,6 +13,9 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.views import ObtainAuthToken
 
+from incidents import selectors as incident_selectors
+from incidents import services as incident_services
+from incidents.models import Incident
 from plans import selectors as plan_selectors
 from risks import selectors as risk_selectors
 
@@ -23,7 +26,7 @@ from .roles import BUSINESS_USER, user_role
 def home(request: HttpRequest) -> HttpResponse:
     """Operations people land on the dashboard; business users on what they need in an outage."""
     if user_role(request.user) == BUSINESS_USER:
-        return redirect("plans:fallback-list")
+        return redirect("status")
     return redirect("dashboard")
 
 
@@ -35,6 +38,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["heat_map"] = risk_selectors.heat_map()
         context["risk_levels"] = risk_selectors.level_counts()
         context["risks_due"] = risk_selectors.risks_due_for_review(days=30)[:10]
+    if request.user.has_perm("incidents.view_incident"):
+        context["open_by_severity"] = incident_selectors.open_incident_counts_by_severity()
+        context["open_incidents"] = list(
+            incident_selectors.incident_list(filters={"status": list(Incident.OPEN_STATUSES), "is_drill": False})
+            .order_by("severity", "-opened_at", "-id")[:8]
+        )
+    if request.user.has_perm("incidents.view_status"):
+        context["service_states"] = incident_services.service_states()
+    if request.user.has_perm("plans.view_actionitem"):
+        context["open_action_items"] = list(
+            plan_selectors.action_item_list().open().order_by("due_date", "id")[:8]
+        )
     return render(request, "dashboard.html", context)
 
 

@@ -1,5 +1,6 @@
-from django.urls import path  # noqa: F401
+from . import urls_core, urls_plans
 
 app_name = "plans"
 
-urlpatterns: list = []
+# Two route modules (services/team/fallbacks/actions, and emergency plans) so each area stays small.
+urlpatterns = [*urls_core.urlpatterns, *urls_plans.urlpatterns]

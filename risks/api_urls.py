@@ -1,5 +1,10 @@
-from rest_framework.routers import DefaultRouter
+"""Routes of the risk-register API, mounted under /api/ (basename = URL name prefix)."""
 
-router = DefaultRouter()
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("risks", api.RiskViewSet, basename="api-risk")
 
 urlpatterns = router.urls

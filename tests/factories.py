@@ -174,3 +174,94 @@ class RiskFactory(factory.django.DjangoModelFactory):
     def services(self, create, extracted, **kwargs):
         if create and extracted:
             self.services.set(extracted)
+
+
+# --- Incidents (helper E) -------------------------------------------------------------------------
+
+from django.utils import timezone as _tz  # noqa: E402
+
+from incidents.models import (  # noqa: E402
+    Alert,
+    EscalationLevel,
+    EscalationPolicy,
+    Incident,
+    NotificationChannel,
+    PostIncidentReview,
+    Silence,
+)
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Incident
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Incident {n}")
+    severity = "sev3"
+    status = Incident.Status.OPEN
+    detected_at = factory.LazyFunction(_tz.now)
+    opened_at = factory.LazyAttribute(lambda o: o.detected_at)
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.services.set(extracted)
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    source = "monitoring"
+    fingerprint = factory.Sequence(lambda n: f"check:{n}")
+    severity = "sev3"
+    summary = factory.Sequence(lambda n: f"Check {n} failing")
+
+
+class SilenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Silence
+
+    source = "monitoring"
+    starts_at = factory.LazyFunction(lambda: _tz.now() - datetime.timedelta(minutes=5))
+    ends_at = factory.LazyFunction(lambda: _tz.now() + datetime.timedelta(hours=1))
+    reason = "Planned maintenance"
+
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationChannel
+
+    name = factory.Sequence(lambda n: f"Channel {n}")
+    kind = NotificationChannel.Kind.WEBHOOK
+    target = "http://127.0.0.1:9/hook"
+
+
+class PolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EscalationPolicy
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.services.set(extracted)
+
+
+class LevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EscalationLevel
+
+    policy = factory.SubFactory(PolicyFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    delay_minutes = 10
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PostIncidentReview
+
+    incident = factory.SubFactory(IncidentFactory, status=Incident.Status.RESOLVED)
+    summary = "The database ran out of disk."
