@@ -174,6 +174,8 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# Bounded, so a hung SMTP server cannot outlast the outbox lease and cause a second send.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="erp-continuity@localhost")
 
 # Login lockout (django-axes): lock a username from one address after repeated failures.
@@ -212,6 +214,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a field called status/kind/severity with different choices: name each
+    # enum explicitly so the schema has no ambiguous (warning-raising) enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "plans.models.Severity",
+        "ServiceKindEnum": "plans.models.ERPService.Kind",
+        "PlanVersionStatusEnum": "plans.models.PlanVersion.Status",
+        "ActionItemStatusEnum": "plans.models.ActionItem.Status",
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "AlertStatusEnum": "incidents.models.Alert.Status",
+        "NotificationStatusEnum": "incidents.models.Notification.Status",
+        "TimelineEntryKindEnum": "incidents.models.TimelineEntry.Kind",
+        "SilenceKindEnum": "incidents.models.Silence.Kind",
+        "NotificationChannelKindEnum": "incidents.models.NotificationChannel.Kind",
+    },
 }
 
 # Audit trail (django-auditlog).

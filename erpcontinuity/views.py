@@ -41,15 +41,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.user.has_perm("incidents.view_incident"):
         context["open_by_severity"] = incident_selectors.open_incident_counts_by_severity()
         context["open_incidents"] = list(
-            incident_selectors.incident_list(filters={"status": list(Incident.OPEN_STATUSES), "is_drill": False})
-            .order_by("severity", "-opened_at", "-id")[:8]
+            incident_selectors.incident_list(
+                filters={"status": list(Incident.OPEN_STATUSES), "is_drill": False}
+            ).order_by("severity", "-opened_at", "-id")[:8]
         )
     if request.user.has_perm("incidents.view_status"):
         context["service_states"] = incident_services.service_states()
     if request.user.has_perm("plans.view_actionitem"):
-        context["open_action_items"] = list(
-            plan_selectors.action_item_list().open().order_by("due_date", "id")[:8]
-        )
+        context["open_action_items"] = list(plan_selectors.action_item_list().open().order_by("due_date", "id")[:8])
     return render(request, "dashboard.html", context)
 
 

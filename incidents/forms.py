@@ -62,21 +62,21 @@ class IncidentFilterForm(forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
     status = forms.ChoiceField(
         required=False,
-        label=_("status"),
+        label=_("Status"),
         choices=[("", _("Any status")), (ACTIVE, _("Open (not yet resolved)")), *Incident.Status.choices],
     )
     severity = forms.ChoiceField(
         required=False,
-        label=_("severity"),
+        label=_("Severity"),
         choices=[("", _("Any severity")), *[(v, v.upper()) for v in Severity.values]],
     )
-    service = forms.ModelChoiceField(queryset=ERPService.objects.none(), required=False, label=_("service"),
+    service = forms.ModelChoiceField(queryset=ERPService.objects.none(), required=False, label=_("Service"),
                                      empty_label=_("Any service"))  # fmt: skip
-    commander = UserChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("commander"),
+    commander = UserChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Commander"),
                                 empty_label=_("Anyone"))  # fmt: skip
-    opened_from = forms.DateField(required=False, label=_("opened from"), widget=DateInput())
-    opened_to = forms.DateField(required=False, label=_("opened to"), widget=DateInput())
-    sort = forms.ChoiceField(required=False, label=_("sort"), choices=SORTS)
+    opened_from = forms.DateField(required=False, label=_("Opened from"), widget=DateInput())
+    opened_to = forms.DateField(required=False, label=_("Opened to"), widget=DateInput())
+    sort = forms.ChoiceField(required=False, label=_("Sort"), choices=SORTS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,19 +110,19 @@ class IncidentFilterForm(forms.Form):
 
 
 class IncidentOpenForm(forms.Form):
-    title = forms.CharField(label=_("title"), max_length=200,
+    title = forms.CharField(label=_("Title"), max_length=200,
                             help_text=_("What is wrong, in a few words people understand: “Orders cannot be saved”."))  # fmt: skip
-    severity = forms.ChoiceField(label=_("severity"), choices=SEVERITY_CHOICES, initial=Severity.SEV3,
+    severity = forms.ChoiceField(label=_("Severity"), choices=SEVERITY_CHOICES, initial=Severity.SEV3,
                                  widget=forms.RadioSelect)  # fmt: skip
-    services = ServicesField(queryset=ERPService.objects.none(), required=False, label=_("affected services"),
+    services = ServicesField(queryset=ERPService.objects.none(), required=False, label=_("Affected services"),
                              widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    business_impact = forms.CharField(label=_("business impact"), required=False,
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    business_impact = forms.CharField(label=_("Business impact"), required=False,
                                       widget=forms.Textarea(attrs={"rows": 2}),
                                       help_text=_("Who cannot do what: “Sales cannot enter orders; 40 people wait.”"))  # fmt: skip
     commander = UserChoiceField(queryset=get_user_model().objects.none(), required=False,
-                                label=_("incident commander"), empty_label=_("Nobody yet"))  # fmt: skip
-    detected_at = forms.DateTimeField(label=_("detected at"), required=False, widget=DateTimeLocalInput(),
+                                label=_("Incident commander"), empty_label=_("Nobody yet"))  # fmt: skip
+    detected_at = forms.DateTimeField(label=_("Detected at"), required=False, widget=DateTimeLocalInput(),
                                       help_text=_("When the problem was first noticed. Empty: now."))  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -132,13 +132,13 @@ class IncidentOpenForm(forms.Form):
 
 
 class IncidentEditForm(forms.Form):
-    title = forms.CharField(label=_("title"), max_length=200)
-    services = ServicesField(queryset=ERPService.objects.none(), required=False, label=_("affected services"),
+    title = forms.CharField(label=_("Title"), max_length=200)
+    services = ServicesField(queryset=ERPService.objects.none(), required=False, label=_("Affected services"),
                              widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    business_impact = forms.CharField(label=_("business impact"), required=False,
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    business_impact = forms.CharField(label=_("Business impact"), required=False,
                                       widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
-    detected_at = forms.DateTimeField(label=_("detected at"), widget=DateTimeLocalInput())
+    detected_at = forms.DateTimeField(label=_("Detected at"), widget=DateTimeLocalInput())
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
@@ -169,21 +169,21 @@ class VersionedForm(forms.Form):
 
 class TransitionForm(VersionedForm):
     to = forms.ChoiceField(choices=[*Incident.Status.choices, ("reopen", _("Reopen"))])
-    note = forms.CharField(label=_("note (optional)"), required=False, max_length=2000,
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
 
 
 class ReopenForm(VersionedForm):
-    reason = forms.CharField(label=_("why reopen?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Why reopen?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class SeverityForm(VersionedForm):
-    severity = forms.ChoiceField(label=_("severity"), choices=SEVERITY_CHOICES)
+    severity = forms.ChoiceField(label=_("Severity"), choices=SEVERITY_CHOICES)
 
 
 class CommanderForm(VersionedForm):
     commander = UserChoiceField(queryset=get_user_model().objects.none(), required=False,
-                                label=_("incident commander"), empty_label=_("Nobody"))  # fmt: skip
+                                label=_("Incident commander"), empty_label=_("Nobody"))  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -191,13 +191,13 @@ class CommanderForm(VersionedForm):
 
 
 class NoteForm(forms.Form):
-    message = forms.CharField(label=_("note"), max_length=10000,
+    message = forms.CharField(label=_("Note"), max_length=10000,
                               widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("What did you see or do?")}))  # fmt: skip
 
 
 class PublicUpdateForm(forms.Form):
     message = forms.CharField(
-        label=_("update for business users"),
+        label=_("Update for business users"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Shown on the status page. Plain words: what is affected, what to do, when we expect it back."),
@@ -205,11 +205,11 @@ class PublicUpdateForm(forms.Form):
 
 
 class AttachPlanForm(forms.Form):
-    plan = forms.ModelChoiceField(queryset=EmergencyPlan.objects.all(), label=_("plan"))
+    plan = forms.ModelChoiceField(queryset=EmergencyPlan.objects.all(), label=_("Plan"))
 
 
 class ChecklistDoneForm(forms.Form):
-    note = forms.CharField(label=_("note"), required=False, max_length=2000)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
 # --- Post-incident review ------------------------------------------------------------------------
@@ -223,10 +223,10 @@ class ReviewForm(forms.ModelForm):
 
 
 class ReviewActionForm(forms.Form):
-    title = forms.CharField(label=_("action"), max_length=200)
-    owner = UserChoiceField(queryset=get_user_model().objects.none(), label=_("owner"))
-    due_date = forms.DateField(label=_("due date"), widget=DateInput())
-    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    title = forms.CharField(label=_("Action"), max_length=200)
+    owner = UserChoiceField(queryset=get_user_model().objects.none(), label=_("Owner"))
+    due_date = forms.DateField(label=_("Due date"), widget=DateInput())
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -239,10 +239,10 @@ class ReviewActionForm(forms.Form):
 class AlertFilterForm(forms.Form):
     q = forms.CharField(required=False, label=_("Search"))
     status = forms.ChoiceField(
-        required=False, label=_("status"), choices=[("", _("Any status")), *Alert.Status.choices]
+        required=False, label=_("Status"), choices=[("", _("Any status")), *Alert.Status.choices]
     )
-    source = forms.CharField(required=False, label=_("source"), max_length=64)
-    service = forms.ModelChoiceField(queryset=ERPService.objects.none(), required=False, label=_("service"),
+    source = forms.CharField(required=False, label=_("Source"), max_length=64)
+    service = forms.ModelChoiceField(queryset=ERPService.objects.none(), required=False, label=_("Service"),
                                      empty_label=_("Any service"))  # fmt: skip
     incident = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
@@ -328,14 +328,14 @@ class ChannelForm(forms.ModelForm):
 
 
 class PolicyForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=120)
-    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    services = ServicesField(queryset=ERPService.objects.none(), required=False, label=_("services"),
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    services = ServicesField(queryset=ERPService.objects.none(), required=False, label=_("Services"),
                              widget=forms.CheckboxSelectMultiple,
                              help_text=_("Incidents on these services follow this policy."))  # fmt: skip
-    is_default = forms.BooleanField(label=_("default policy"), required=False,
+    is_default = forms.BooleanField(label=_("Default policy"), required=False,
                                     help_text=_("Used when no policy covers a service. Only one policy is the default."))  # fmt: skip
-    repeat_minutes = forms.IntegerField(label=_("repeat the last level every (minutes)"), required=False, min_value=1,
+    repeat_minutes = forms.IntegerField(label=_("Repeat the last level every (minutes)"), required=False, min_value=1,
                                         help_text=_("Empty: stop after the last level."))  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -344,16 +344,16 @@ class PolicyForm(forms.Form):
 
 
 class LevelForm(forms.Form):
-    order = forms.IntegerField(label=_("level"), required=False, min_value=1,
+    order = forms.IntegerField(label=_("Level"), required=False, min_value=1,
                                help_text=_("Empty: after the last level."))  # fmt: skip
-    delay_minutes = forms.IntegerField(label=_("delay (minutes)"), min_value=0, initial=10,
+    delay_minutes = forms.IntegerField(label=_("Delay (minutes)"), min_value=0, initial=10,
                                        help_text=_("After the previous level (level 1: after the incident opened)."))  # fmt: skip
     notify_role = forms.ModelChoiceField(queryset=ResponseRole.objects.none(), required=False,
-                                         label=_("notify role"), empty_label="—")  # fmt: skip
+                                         label=_("Notify role"), empty_label="—")  # fmt: skip
     notify_user = UserChoiceField(queryset=get_user_model().objects.none(), required=False,
-                                  label=_("notify person"), empty_label="—")  # fmt: skip
+                                  label=_("Notify person"), empty_label="—")  # fmt: skip
     notify_channel = forms.ModelChoiceField(queryset=NotificationChannel.objects.none(), required=False,
-                                            label=_("notify channel"), empty_label="—")  # fmt: skip
+                                            label=_("Notify channel"), empty_label="—")  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -366,9 +366,9 @@ class LevelForm(forms.Form):
 
 
 class StatsFilterForm(forms.Form):
-    since = forms.DateField(required=False, label=_("opened from"), widget=DateInput())
-    until = forms.DateField(required=False, label=_("opened to"), widget=DateInput())
-    include_drills = forms.BooleanField(required=False, label=_("include drills"))
+    since = forms.DateField(required=False, label=_("Opened from"), widget=DateInput())
+    until = forms.DateField(required=False, label=_("Opened to"), widget=DateInput())
+    include_drills = forms.BooleanField(required=False, label=_("Include drills"))
 
     def clean(self):
         data = super().clean()

@@ -454,6 +454,8 @@ def action_item_create(*, source=None, **fields) -> ActionItem:
     item = ActionItem(**{k: v for k, v in fields.items() if k in ACTION_FIELDS})
     if source is not None:
         item.source = source
+    if item.status in (ActionItem.Status.DONE, ActionItem.Status.CANCELLED):
+        item.completed_at = timezone.now()
     item.full_clean()
     item.save()
     return item

@@ -41,7 +41,7 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 ENV_FILE = ROOT / ".env"
 ENV_EXAMPLE = ROOT / ".env.example"
-STOP_TIMEOUT = 10  # seconds a child gets to stop after SIGTERM before SIGKILL
+STOP_TIMEOUT = 20  # seconds the children get to stop after SIGTERM before SIGKILL
 
 DEMO_LOGINS = [
     ("administrator", "admin"),
@@ -150,6 +150,7 @@ class Supervisor:
         self.children: dict[str, subprocess.Popen] = {}
         self.print_lock = threading.Lock()
         self.stopping = threading.Event()
+        self.force = threading.Event()
 
     def commands(self) -> dict[str, list[str]]:
         celery = str(VENV / "bin" / "celery")
@@ -194,16 +195,19 @@ class Supervisor:
     def stop(self) -> None:
         running = [c for c in self.children.values() if c.poll() is None]
         # SIGTERM to each leader only: the Celery worker then shuts its pool down itself (warm
-        # shutdown); the whole group is killed only if it does not stop in time.
+        # shutdown: running tasks finish; on the filesystem transport this takes a few seconds).
+        # The whole group is killed if it does not stop in time, or at a second Ctrl-C.
         for child in running:
             child.terminate()
         deadline = time.monotonic() + STOP_TIMEOUT
+        while any(c.poll() is None for c in running):
+            if self.force.is_set() or time.monotonic() > deadline:
+                for child in running:
+                    self._signal_group(child, signal.SIGKILL)
+                break
+            time.sleep(0.2)
         for child in running:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self._signal_group(child, signal.SIGKILL)
-                child.wait()
+            child.wait()
         # The worker's pool processes share its group: make sure none outlived it.
         for child in self.children.values():
             self._signal_group(child, signal.SIGKILL)
@@ -233,6 +237,8 @@ class Supervisor:
 
     def run(self) -> int:
         def on_signal(signum, frame):
+            if self.stopping.is_set():
+                self.force.set()  # a second Ctrl-C: do not wait for the warm shutdown
             self.stopping.set()
 
         signal.signal(signal.SIGINT, on_signal)
@@ -249,7 +255,10 @@ class Supervisor:
                 break
             self.stopping.wait(0.3)
         else:
-            self.emit("==> Stopping web, worker and beat\n")
+            self.emit(
+                f"==> Stopping web, worker and beat (the worker finishes its tasks, up to {STOP_TIMEOUT} s;"
+                " Ctrl-C again to kill at once)\n"
+            )
         self.stopping.set()
         self.stop()
         self.emit("==> Stopped\n")

@@ -6,6 +6,17 @@ from django.test import Client
 from tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_and_static_free_settings(settings):
+    """Tests run with DEBUG off like production, but without collectstatic: plain static storage
+    (no manifest needed) and a fast password hasher (the default one costs ~0.5 s per user)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="alice-admin", role="administrator", is_staff=True)

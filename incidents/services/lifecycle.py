@@ -373,7 +373,7 @@ def incident_assign_commander(*, incident: Incident, user, commander, expected_v
 
 
 @transaction.atomic
-def incident_add_note(*, incident: Incident, user, message: str) -> TimelineEntry:
+def incident_add_note(*, incident: Incident, user, message: str, at: datetime.datetime | None = None) -> TimelineEntry:
     # A note is not a conflicting edit: it does not bump the version, so someone's open edit form
     # stays valid while others write notes.
     message = (message or "").strip()
@@ -381,17 +381,17 @@ def incident_add_note(*, incident: Incident, user, message: str) -> TimelineEntr
         raise ValidationError({"message": _("Write the note.")})
     if len(message) > 10000:
         raise ValidationError({"message": _("A note is at most 10,000 characters.")})
-    return log(incident, Kind.NOTE, message, author=user)
+    return log(incident, Kind.NOTE, message, author=user, at=at)
 
 
 @transaction.atomic
-def incident_publish_update(*, incident: Incident, user, message: str) -> Incident:
+def incident_publish_update(*, incident: Incident, user, message: str, at: datetime.datetime | None = None) -> Incident:
     """The text business users read on the status page, and the business channels receive."""
     message = (message or "").strip()
     if not message:
         raise ValidationError({"message": _("Write the update for business users.")})
     locked = lock_incident(incident)
-    now = timezone.now()
+    now = at or timezone.now()
     locked.public_update = message
     locked.public_update_at = now
     bump_version(locked, "public_update", "public_update_at")
@@ -404,7 +404,9 @@ def incident_publish_update(*, incident: Incident, user, message: str) -> Incide
 
 
 @transaction.atomic
-def incident_attach_plan(*, incident: Incident, user, plan: EmergencyPlan) -> list[ChecklistItem]:
+def incident_attach_plan(
+    *, incident: Incident, user, plan: EmergencyPlan, at: datetime.datetime | None = None
+) -> list[ChecklistItem]:
     """Attach a plan: its published version's steps become the incident's checklist, in phase
     order. A second plan can be attached too; its steps are appended."""
     locked = lock_incident(incident)
@@ -445,16 +447,19 @@ def incident_attach_plan(*, incident: Incident, user, plan: EmergencyPlan) -> li
         % {"plan": plan, "n": version.number, "count": len(items)},
         author=user,
         data={"plan": plan.pk, "version": version.pk, "steps": len(items)},
+        at=at,
     )
     return items
 
 
 def _lock_item(item: ChecklistItem) -> ChecklistItem:
-    return ChecklistItem.objects.select_for_update().select_related("incident", "done_by").get(pk=item.pk)
+    return ChecklistItem.objects.select_for_update(of=("self",)).select_related("incident", "done_by").get(pk=item.pk)
 
 
 @transaction.atomic
-def checklist_item_done(*, item: ChecklistItem, user, note: str = "") -> ChecklistItem:
+def checklist_item_done(
+    *, item: ChecklistItem, user, note: str = "", at: datetime.datetime | None = None
+) -> ChecklistItem:
     locked = _lock_item(item)
     if locked.done_at is not None:
         raise ValidationError(
@@ -463,7 +468,7 @@ def checklist_item_done(*, item: ChecklistItem, user, note: str = "") -> Checkli
                 % {"title": locked.title, "who": who(locked.done_by), "when": when(locked.done_at)}
             }
         )
-    now = timezone.now()
+    now = at or timezone.now()
     locked.done_at = now
     locked.done_by = user
     locked.note = (note or "").strip()

@@ -156,12 +156,18 @@ def enqueue_delivery(ids: Iterable[int]) -> None:
     """Hand rows to the worker. A broker that is down only delays them: the sweep finds them."""
     from ..tasks import deliver_notification
 
-    for pk in ids:
-        try:
-            deliver_notification.apply_async(args=[pk], retry=False)
-        except Exception as exc:  # broker unreachable: the row stays pending for the sweep
-            logger.warning("notification %s not queued (%s); the outbox sweep will send it", pk, exc)
-            return
+    ids = list(ids)
+    if not ids:
+        return
+    try:
+        # One connection for the batch, tried once: with the broker down, the request that opened
+        # the incident must not hang in Celery's reconnect loop (seconds per message).
+        with deliver_notification.app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+            for pk in ids:
+                deliver_notification.apply_async(args=[pk], connection=conn, retry=False)
+    except Exception as exc:  # broker unreachable: the rows stay pending for the sweep
+        logger.warning("notifications %s not queued (%s); the outbox sweep will send them", ids, exc)
 
 
 def enqueue_notifications(*, incident: Incident, event: str) -> list[Notification]:
@@ -309,8 +315,9 @@ def deliver(*, notification_id: int, now: datetime.datetime | None = None) -> st
         senders.send(channel=channel, recipient=notification.recipient, message=render(notification))
     except Exception as exc:  # any failure of the far side is retried, never a crash loop
         return _retry_later(notification, exc, now)
-    _finish(notification, State.SENT, sent_at=now)
-    _log_delivery(notification, now)
+    with transaction.atomic():  # marked sent and on the timeline together
+        _finish(notification, State.SENT, sent_at=now)
+        _log_delivery(notification, now)
     return "sent"
 
 

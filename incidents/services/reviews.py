@@ -48,7 +48,7 @@ def review_save(*, incident: Incident, user, **fields) -> PostIncidentReview:
 
 @transaction.atomic
 def review_complete(*, review: PostIncidentReview, user) -> PostIncidentReview:
-    review = PostIncidentReview.objects.select_for_update().select_related("incident").get(pk=review.pk)
+    review = PostIncidentReview.objects.select_for_update(of=("self",)).select_related("incident").get(pk=review.pk)
     if review.completed_at:
         raise ValidationError({"review": _("This review is already complete.")})
     if not review.root_cause.strip():

@@ -136,7 +136,7 @@ def duration(value: datetime.timedelta | float | int | None) -> str:
     seconds = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
     seconds = max(0, int(round(seconds)))
     if seconds < 60:
-        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds} if seconds else _("0 min")
+        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
     minutes = seconds // 60
     if minutes < 60:
         return _("%(n)d min") % {"n": minutes}

@@ -160,16 +160,26 @@ def detail_context(request: HttpRequest, incident: Incident, *, failed: dict | N
             form.data = form.data.copy()
             form.data["expected_version"] = str(version)
         forms[name] = form
-        errors.extend(str(e) for e in form.non_field_errors())
+        # Every reason at the top of the page, where the eye lands after the reload.
+        for field, field_errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else None
+            errors.extend(f"{label}: {e}" if label else str(e) for e in field_errors)
 
     checklist = list(incident.checklist.all())
     attached_plan_ids = set(
-        ChecklistItem.objects.filter(incident=incident).values_list("plan_version__plan_id", flat=True).distinct()
+        ChecklistItem.objects.filter(incident=incident)
+        .order_by()
+        .values_list("plan_version__plan_id", flat=True)
+        .distinct()
     )
     # Business services hit by this incident, directly or through a dependency, with their state.
     states = services.service_states()
     state_by_service = {row["service"].pk: row["state"] for row in states}
-    hit = [row for row in states if any(i.pk == incident.pk for i in row["incidents"])]
+    named = {s.pk for s in incident.services.all()}
+    # Business services hit through a dependency (the database is down: sales is down too).
+    hit = [
+        row for row in states if row["service"].pk not in named and any(i.pk == incident.pk for i in row["incidents"])
+    ]
     affected = [{"service": s, "state": state_by_service.get(s.pk)} for s in incident.services.all()]
 
     transitions = [

@@ -41,7 +41,7 @@ class PlanForm(forms.ModelForm):
     services = forms.ModelMultipleChoiceField(
         queryset=ERPService.objects.order_by("criticality", "name"),
         label=_("Services covered"),
-        help_text=_("Hold Ctrl (⌘ on a Mac) to select several."),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-list"}),
     )
 
     class Meta:
@@ -119,9 +119,9 @@ class PlanFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        matching_services = EmergencyPlan.services.through.objects.filter(
-            emergencyplan_id=OuterRef("pk")
-        ).filter(Q(erpservice__name__icontains=value) | Q(erpservice__code__icontains=value))
+        matching_services = EmergencyPlan.services.through.objects.filter(emergencyplan_id=OuterRef("pk")).filter(
+            Q(erpservice__name__icontains=value) | Q(erpservice__code__icontains=value)
+        )
         return queryset.filter(Q(title__icontains=value) | Exists(matching_services))
 
     def filter_status(self, queryset: QuerySet[EmergencyPlan], name: str, value: str) -> QuerySet[EmergencyPlan]:

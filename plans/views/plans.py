@@ -104,13 +104,20 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             plan = services.plan_create(
-                title=data["title"], scenario=data["scenario"], services=data["services"], owner=data["owner"],
-                review_date=data["review_date"], summary=data["summary"], user=request.user,
+                title=data["title"],
+                scenario=data["scenario"],
+                services=data["services"],
+                owner=data["owner"],
+                review_date=data["review_date"],
+                summary=data["summary"],
+                user=request.user,
             )
         except ValidationError as e:
             attach_errors(form, e)
         else:
-            messages.success(request, _("Plan created. Version 1 is a draft: add its steps, then ask a manager to publish it."))
+            messages.success(
+                request, _("Plan created. Version 1 is a draft: add its steps, then ask a manager to publish it.")
+            )
             return redirect("plans:version-detail", pk=plan.pk, number=1)
     return render(request, "plans/plan_form.html", {"form": form})
 
@@ -149,8 +156,12 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.plan_update(
-                plan=plan, services=data["services"], title=data["title"], scenario=data["scenario"],
-                owner=data["owner"], review_date=data["review_date"],
+                plan=plan,
+                services=data["services"],
+                title=data["title"],
+                scenario=data["scenario"],
+                owner=data["owner"],
+                review_date=data["review_date"],
             )
         except ValidationError as e:
             attach_errors(form, e)
@@ -202,14 +213,14 @@ def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     plan = version.plan
     current = plan.versions.filter(status=PlanVersion.Status.PUBLISHED).only("pk", "number", "plan_id").first()
     editable = not version.is_frozen and request.user.has_perm("plans.change_planversion")
+    older = plan.versions.filter(number__lt=version.number).order_by("-number")
     context = {
         "plan": plan,
         "version": version,
         "outline": selectors.version_outline(version),
         "current": current,
         "editable": editable,
-        "previous_number": plan.versions.filter(number__lt=version.number).order_by("-number")
-        .values_list("number", flat=True).first(),
+        "previous_number": older.values_list("number", flat=True).first(),
     }
     return render(request, "plans/version_detail.html", context)
 
@@ -243,7 +254,8 @@ def version_publish(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         messages.error(request, _message_from(e))
         return redirect(version.get_absolute_url())
     messages.success(
-        request, _("Version %(n)d approved and published. Earlier versions stay readable in the history.")
+        request,
+        _("Version %(n)d approved and published. Earlier versions stay readable in the history.")
         % {"n": version.number},
     )
     return redirect(version.plan.get_absolute_url())
@@ -291,7 +303,11 @@ def step_create(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     phase = request.GET.get("phase", "")
     form = StepForm(request.POST or None, initial={"order": next_order, "phase": phase})
     return _version_item_form(
-        request, version=version, form=form, heading=_("New step"), success=_("Step added."),
+        request,
+        version=version,
+        form=form,
+        heading=_("New step"),
+        success=_("Step added."),
         save=lambda data: services.step_create(version=version, **data),
     )
 
@@ -308,8 +324,12 @@ def step_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _frozen_redirect(request, step.version)
     form = StepForm(request.POST or None, instance=_get_step(pk))
     return _version_item_form(
-        request, version=step.version, form=form, item=step,
-        heading=_("Edit step “%(title)s”") % {"title": step.title}, success=_("Step updated."),
+        request,
+        version=step.version,
+        form=form,
+        item=step,
+        heading=_("Edit step “%(title)s”") % {"title": step.title},
+        success=_("Step updated."),
         save=lambda data: services.step_update(step=step, **data),
     )
 
@@ -338,7 +358,10 @@ def comm_create(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         return _frozen_redirect(request, version)
     form = CommunicationForm(request.POST or None)
     return _version_item_form(
-        request, version=version, form=form, heading=_("New communication rule"),
+        request,
+        version=version,
+        form=form,
+        heading=_("New communication rule"),
         success=_("Communication rule added."),
         save=lambda data: services.communication_create(version=version, **data),
     )
@@ -356,7 +379,11 @@ def comm_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _frozen_redirect(request, rule.version)
     form = CommunicationForm(request.POST or None, instance=_get_rule(pk))
     return _version_item_form(
-        request, version=rule.version, form=form, item=rule, heading=_("Edit communication rule"),
+        request,
+        version=rule.version,
+        form=form,
+        item=rule,
+        heading=_("Edit communication rule"),
         success=_("Communication rule updated."),
         save=lambda data: services.communication_update(rule=rule, **data),
     )
@@ -383,8 +410,12 @@ def comm_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _diff_lines(a: PlanVersion, b: PlanVersion) -> list[dict]:
     lines = difflib.unified_diff(
-        services.version_text(a), services.version_text(b), fromfile=f"v{a.number}", tofile=f"v{b.number}",
-        lineterm="", n=3,
+        services.version_text(a),
+        services.version_text(b),
+        fromfile=f"v{a.number}",
+        tofile=f"v{b.number}",
+        lineterm="",
+        n=3,
     )
     rows = []
     for line in lines:

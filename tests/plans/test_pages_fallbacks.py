@@ -109,12 +109,6 @@ def test_anonymous_visitors_cannot_read_a_procedure(client):
     assert response.status_code == 302
 
 
-def test_a_business_user_lands_on_the_fallback_list_after_login(business_client):
-    response = business_client.get(reverse("home"))
-
-    assert response.url == reverse("plans:fallback-list")
-
-
 # --- The list ------------------------------------------------------------------------------------
 
 
@@ -180,7 +174,7 @@ def test_the_list_runs_the_same_number_of_queries_however_many_procedures(
 
     assert len(response.context["page"]) == 23
     assert len(many) == len(few)
-    # session, user, user's groups (role label, home), user permissions + group permissions,
+    # session, user, user's groups (role label), user permissions + group permissions,
     # count, the page of procedures with their service joined, the services for the picker.
     with django_assert_max_num_queries(8):
         business_client.get(url)

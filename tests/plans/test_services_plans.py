@@ -7,7 +7,6 @@ from plans import services
 from plans.models import CommunicationRule, EmergencyPlan, PlanStep, PlanVersion
 from tests.factories import (
     CommunicationFactory,
-    PlanFactory,
     RoleFactory,
     ServiceFactory,
     StepFactory,
@@ -17,16 +16,28 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # PBKDF2 costs about a second per user on this machine. (Belongs in tests/conftest.py.)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def plan_with_published_v1(manager_user):
     """A plan whose v1 has two steps and one communication rule and is published."""
     plan = services.plan_create(title="ERP down", scenario="erp_down", services=[ServiceFactory()], user=manager_user)
     v1 = plan.versions.get()
     role = RoleFactory(name="Database administrator", key="dba")
-    services.step_create(version=v1, phase="detect", order=1, title="Confirm the outage", role=role, expected_minutes=10)
+    services.step_create(
+        version=v1, phase="detect", order=1, title="Confirm the outage", role=role, expected_minutes=10
+    )
     services.step_create(version=v1, phase="recover", order=2, title="Fail over", role=role, expected_minutes=30)
     services.communication_create(
-        version=v1, severity="sev1", audience="All staff", channel="email", timing="within 15 min",
+        version=v1,
+        severity="sev1",
+        audience="All staff",
+        channel="email",
+        timing="within 15 min",
         message_template="The ERP is down.",
     )
     services.version_publish(version=v1, user=manager_user)

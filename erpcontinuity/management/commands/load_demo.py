@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 DEMO_LOADERS = [
     "plans.demo",
     "risks.demo",
+    "incidents.demo",
 ]
 
 
