@@ -17,6 +17,9 @@ app.conf.beat_schedule = {
     # message or a retry left behind (incidents/services/escalation.py, notifications.py).
     "incidents-escalate": {"task": "incidents.tasks.escalate_due", "schedule": 15.0},
     "incidents-outbox-sweep": {"task": "incidents.tasks.sweep_outbox", "schedule": 20.0},
+    # Backups: fail stale runs, claim policies due for verification and locations due for a scan
+    # (backups/services.py claim_due_*), each enqueued as its own task.
+    "backups-tick": {"task": "backups.tasks.tick", "schedule": 60.0},
     "risks-review-reminders": {
         "task": "risks.tasks.remind_overdue_reviews",
         "schedule": 3600.0,

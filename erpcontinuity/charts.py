@@ -47,8 +47,16 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
-def hbar(items: Sequence[tuple[str, float]], *, title: str = "", unit: str = "", color: str = PALETTE[0],
-         width: int = 520, bar_height: int = 22, colors: Sequence[str] | None = None) -> SafeString:
+def hbar(
+    items: Sequence[tuple[str, float]],
+    *,
+    title: str = "",
+    unit: str = "",
+    color: str = PALETTE[0],
+    width: int = 520,
+    bar_height: int = 22,
+    colors: Sequence[str] | None = None,
+) -> SafeString:
     """Horizontal bars, one per (label, value)."""
     label_w = 170
     gap = 8
@@ -63,7 +71,7 @@ def hbar(items: Sequence[tuple[str, float]], *, title: str = "", unit: str = "",
     for i, (label, value) in enumerate(items):
         y = 5 + i * (bar_height + gap)
         w = max(0.0, (value or 0) * scale)
-        fill = (colors[i % len(colors)] if colors else color)
+        fill = colors[i % len(colors)] if colors else color
         parts.append(
             f'<text x="{label_w - 8}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" font-size="12" '
             f'fill="#1d2330">{escape(label)}</text>'
@@ -122,8 +130,16 @@ def _legend(series: Sequence[Series], width: int, y: int) -> str:
     return "".join(out)
 
 
-def columns(labels: Sequence[str], series: Sequence[Series], *, title: str = "", unit: str = "",
-            width: int = 640, height: int = 240, stacked: bool = False) -> SafeString:
+def columns(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str = "",
+    unit: str = "",
+    width: int = 640,
+    height: int = 240,
+    stacked: bool = False,
+) -> SafeString:
     """Columns per label (e.g. month), grouped or stacked by series."""
     if stacked:
         top = max((sum((s.values[i] or 0) for s in series) for i in range(len(labels))), default=0)
@@ -151,8 +167,17 @@ def columns(labels: Sequence[str], series: Sequence[Series], *, title: str = "",
     return mark_safe("".join(parts))
 
 
-def lines(labels: Sequence[str], series: Sequence[Series], *, title: str = "", unit: str = "",
-          width: int = 640, height: int = 240, target: float | None = None, target_label: str = "") -> SafeString:
+def lines(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str = "",
+    unit: str = "",
+    width: int = 640,
+    height: int = 240,
+    target: float | None = None,
+    target_label: str = "",
+) -> SafeString:
     """Lines over labels (time); None values leave a gap. An optional dashed target line (e.g. RTO)."""
     top = max([(v or 0) for s in series for v in s.values] + [target or 0], default=0)
     parts, g = _frame(labels, top, title=title, unit=unit, width=width, height=height)
@@ -188,7 +213,9 @@ def lines(labels: Sequence[str], series: Sequence[Series], *, title: str = "", u
             segments.append(segment)
         for seg in segments:
             if len(seg) > 1:
-                parts.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{color}" stroke-width="2"></polyline>')
+                parts.append(
+                    f'<polyline points="{" ".join(seg)}" fill="none" stroke="{color}" stroke-width="2"></polyline>'
+                )
     parts.append(_legend(series, width, height - 4))
     parts.append("</svg>")
     return mark_safe("".join(parts))

@@ -17,6 +17,7 @@ NAV_ITEMS = [
     ("plans:fallback-list", _("Fallback procedures"), "plans.view_fallbackprocedure", "f"),
     ("plans:team", _("Response team"), "plans.view_responserole", "t"),
     ("risks:risk-list", _("Risks"), "risks.view_risk", "r"),
+    ("backups:overview", _("Backups"), "backups.view_backuppolicy", "b"),
     ("plans:action-list", _("Action items"), "plans.view_actionitem", "a"),
     ("incidents:stats", _("Statistics"), "incidents.view_incident", None),
     ("audit-log", _("Audit trail"), "auditlog.view_logentry", None),

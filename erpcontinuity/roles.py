@@ -26,15 +26,36 @@ def _crud(app: str, model: str, actions: str = "vacd") -> list[str]:
 
 
 CORE_MODELS = [
-    ("plans", "erpservice"), ("plans", "department"), ("plans", "responserole"), ("plans", "teammember"),
-    ("plans", "emergencyplan"), ("plans", "planversion"), ("plans", "planstep"), ("plans", "communicationrule"),
-    ("plans", "fallbackprocedure"), ("plans", "actionitem"),
+    ("plans", "erpservice"),
+    ("plans", "department"),
+    ("plans", "responserole"),
+    ("plans", "teammember"),
+    ("plans", "emergencyplan"),
+    ("plans", "planversion"),
+    ("plans", "planstep"),
+    ("plans", "communicationrule"),
+    ("plans", "fallbackprocedure"),
+    ("plans", "actionitem"),
 ]
 
 INCIDENT_MODELS = [
-    ("incidents", "incident"), ("incidents", "timelineentry"), ("incidents", "checklistitem"), ("incidents", "alert"),
-    ("incidents", "silence"), ("incidents", "escalationpolicy"), ("incidents", "escalationlevel"),
-    ("incidents", "notificationchannel"), ("incidents", "notification"), ("incidents", "postincidentreview"),
+    ("incidents", "incident"),
+    ("incidents", "timelineentry"),
+    ("incidents", "checklistitem"),
+    ("incidents", "alert"),
+    ("incidents", "silence"),
+    ("incidents", "escalationpolicy"),
+    ("incidents", "escalationlevel"),
+    ("incidents", "notificationchannel"),
+    ("incidents", "notification"),
+    ("incidents", "postincidentreview"),
+]
+
+BACKUP_MODELS = [
+    ("backups", "backuppolicy"),
+    ("backups", "backuplocation"),
+    ("backups", "backuprun"),
+    ("backups", "verification"),
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -45,6 +66,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *[p for app, model in INCIDENT_MODELS for p in _crud(app, model)],
         "incidents.raise_alert",
         "incidents.view_status",
+        # Backups: ops run them end to end, and backup jobs report through an ops token.
+        *[p for app, model in BACKUP_MODELS for p in _crud(app, model)],
+        "backups.report_backup",
     ],
     MANAGER: [
         *[p for app, model in CORE_MODELS for p in _crud(app, model)],
@@ -55,6 +79,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *[p for app, model in INCIDENT_MODELS for p in _crud(app, model, "v")],
         *_crud("incidents", "postincidentreview", "ac"),
         "incidents.view_status",
+        # Managers read backup policies, runs and verifications.
+        *[p for app, model in BACKUP_MODELS for p in _crud(app, model, "v")],
     ],
     BUSINESS_USER: [
         "plans.view_erpservice",
@@ -68,7 +94,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 def sync_role_permissions() -> None:
     from django.contrib.auth.models import Group, Permission
 
-    all_perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
+    all_perms = {
+        f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")
+    }
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role)
         if role == ADMINISTRATOR:

@@ -13,6 +13,7 @@ api_patterns = [
     path("", include("plans.api_urls")),
     path("", include("risks.api_urls")),
     path("", include("incidents.api_urls")),
+    path("", include("backups.api_urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("risks/", include("risks.urls")),
     path("incidents/", include("incidents.urls")),
+    path("backups/", include("backups.urls")),
     path("status/", incident_status.status_page, name="status"),
     path("api/", include(api_patterns)),
     path("api/auth/token/", views.ObtainTokenView.as_view(), name="api-token"),

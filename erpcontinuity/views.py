@@ -5,11 +5,14 @@ from __future__ import annotations
 from auditlog.models import LogEntry
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.text import capfirst
 from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.views import ObtainAuthToken
 
@@ -63,10 +66,22 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if actor:
         entries = entries.filter(actor__username=actor)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    models = (
-        LogEntry.objects.order_by().values_list("content_type__model", flat=True).distinct()
-    )
-    return render(request, "audit_log.html", {"page": page, "models": sorted(set(models)), "model": model, "actor": actor})
+    for entry in page:  # field names read in the user's language: the models' verbose names
+        model_class = entry.content_type.model_class()
+        entry.labelled_changes = [(_field_label(model_class, f), c) for f, c in entry.changes_dict.items()]
+    types = ContentType.objects.filter(pk__in=LogEntry.objects.order_by().values("content_type"))
+    models = sorted(((ct.model, capfirst(ct.name)) for ct in types), key=lambda m: str(m[1]))
+    return render(request, "audit_log.html", {"page": page, "models": models, "model": model, "actor": actor})
+
+
+def _field_label(model_class, name: str) -> str:
+    try:
+        field = model_class._meta.get_field(name)
+    except (AttributeError, FieldDoesNotExist):
+        return name
+    if field.auto_created and not field.concrete:  # a reverse relation: name it after the related model
+        return capfirst(field.related_model._meta.verbose_name_plural)
+    return capfirst(field.verbose_name)
 
 
 class LoginView(auth_views.LoginView):

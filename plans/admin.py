@@ -83,7 +83,7 @@ class ERPServiceAdminForm(forms.ModelForm):
         if depends_on is not None:
             # The same check the service runs, here so a cycle is a form error and not a 500.
             try:
-                services._check_dependencies(self.instance if self.instance.pk else None, depends_on)
+                services.check_dependencies(self.instance if self.instance.pk else None, depends_on)
             except ValidationError as error:
                 self.add_error(None, error)
         return cleaned

@@ -18,6 +18,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def format_minutes(minutes: int | None) -> str:
@@ -56,7 +57,12 @@ class Profile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     department = models.ForeignKey(
-        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="people", verbose_name=_("department")
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="people",
+        verbose_name=_("department"),
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     chat_handle = models.CharField(_("chat handle"), max_length=120, blank=True)
@@ -89,10 +95,17 @@ class ERPService(models.Model):
         LOW = 4, _("4 – Low")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
-    code = models.SlugField(_("code"), max_length=60, unique=True, help_text=_("Short identifier used by integrations, e.g. sales or erp-db."))
+    code = models.SlugField(
+        _("code"),
+        max_length=60,
+        unique=True,
+        help_text=_("Short identifier used by integrations, e.g. sales or erp-db."),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.BUSINESS)
     description = models.TextField(_("description"), blank=True)
-    criticality = models.PositiveSmallIntegerField(_("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM)
+    criticality = models.PositiveSmallIntegerField(
+        _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM
+    )
     rto_minutes = models.PositiveIntegerField(
         _("RTO (minutes)"), help_text=_("Recovery time objective: how long the service may be down.")
     )
@@ -104,7 +117,12 @@ class ERPService(models.Model):
         help_text=_("Beyond this the business suffers unacceptable harm. The RTO must not exceed it."),
     )
     owner_department = models.ForeignKey(
-        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="services", verbose_name=_("owner department")
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="services",
+        verbose_name=_("owner department"),
     )
     business_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -144,8 +162,10 @@ class ERPService(models.Model):
     def clean(self) -> None:
         if self.rto_minutes is not None and self.mtpd_minutes is not None and self.rto_minutes > self.mtpd_minutes:
             raise ValidationError(
-                {"rto_minutes": _("The RTO (%(rto)s) must not exceed the maximum tolerable downtime (%(mtpd)s).")
-                 % {"rto": format_minutes(self.rto_minutes), "mtpd": format_minutes(self.mtpd_minutes)}}
+                {
+                    "rto_minutes": _("The RTO (%(rto)s) must not exceed the maximum tolerable downtime (%(mtpd)s).")
+                    % {"rto": format_minutes(self.rto_minutes), "mtpd": format_minutes(self.mtpd_minutes)}
+                }
             )
 
     @property
@@ -196,7 +216,10 @@ class TeamMember(models.Model):
     )
     name = models.CharField(_("name"), max_length=120)
     rank = models.PositiveSmallIntegerField(
-        _("rank"), default=1, validators=[MinValueValidator(1)], help_text=_("1 = primary, 2 = first deputy, 3 = second deputy…")
+        _("rank"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("1 = primary, 2 = first deputy, 3 = second deputy…"),
     )
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -226,7 +249,7 @@ class Phase(models.TextChoices):
     ESCALATE = "escalate", _("Escalate")
     CONTAIN = "contain", _("Contain")
     RECOVER = "recover", _("Recover")
-    REVIEW = "review", _("Review")
+    REVIEW = "review", pgettext_lazy("response phase", "Review")
 
 
 PHASE_ORDER = {value: index for index, value in enumerate(Phase.values)}
@@ -255,7 +278,12 @@ class EmergencyPlan(models.Model):
     scenario = models.CharField(_("scenario"), max_length=30, choices=Scenario.choices)
     services = models.ManyToManyField(ERPService, related_name="plans", verbose_name=_("services covered"))
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_plans", verbose_name=_("owner")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_plans",
+        verbose_name=_("owner"),
     )
     review_date = models.DateField(_("next review"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -294,18 +322,32 @@ class PlanVersion(models.Model):
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     summary = models.TextField(_("summary"), blank=True, help_text=_("Purpose and scope of the plan."))
-    activation_criteria = models.TextField(_("activation criteria"), blank=True, help_text=_("When is this plan invoked?"))
+    activation_criteria = models.TextField(
+        _("activation criteria"), blank=True, help_text=_("When is this plan invoked?")
+    )
     backup_strategy = models.TextField(
-        _("backup and recovery strategy"), blank=True, help_text=_("The backups and restore method this plan relies on.")
+        _("backup and recovery strategy"),
+        blank=True,
+        help_text=_("The backups and restore method this plan relies on."),
     )
     standby_systems = models.TextField(_("standby systems"), blank=True)
     change_note = models.TextField(_("what changed"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("approved by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
 
@@ -318,9 +360,7 @@ class PlanVersion(models.Model):
         permissions = [("approve_planversion", _("Can approve and publish plan versions"))]
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="plan_version_unique_number"),
-            models.UniqueConstraint(
-                fields=["plan"], condition=models.Q(status="draft"), name="plan_version_one_draft"
-            ),
+            models.UniqueConstraint(fields=["plan"], condition=models.Q(status="draft"), name="plan_version_one_draft"),
             models.UniqueConstraint(
                 fields=["plan"], condition=models.Q(status="published"), name="plan_version_one_published"
             ),
@@ -416,7 +456,9 @@ class FallbackProcedure(models.Model):
 
     `version` grows by one each time the content changes, so acknowledgements can ask again."""
 
-    service = models.ForeignKey(ERPService, on_delete=models.CASCADE, related_name="fallbacks", verbose_name=_("service"))
+    service = models.ForeignKey(
+        ERPService, on_delete=models.CASCADE, related_name="fallbacks", verbose_name=_("service")
+    )
     title = models.CharField(_("title"), max_length=200)
     audience = models.CharField(_("who follows it"), max_length=200, help_text=_("e.g. sales clerks, warehouse staff"))
     when_to_use = models.TextField(_("when to use it"))
@@ -469,7 +511,12 @@ class ActionItem(models.Model):
     due_date = models.DateField(_("due date"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     plan = models.ForeignKey(
-        EmergencyPlan, on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items", verbose_name=_("plan")
+        EmergencyPlan,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="action_items",
+        verbose_name=_("plan"),
     )
     # Where it came from (a drill finding, an incident review): a generic link, so plans/ does not
     # depend on the apps that create action items.
@@ -497,7 +544,6 @@ class ActionItem(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS) and self.due_date < timezone.localdate()
-
 
 
 # Audit trail: every create, update and delete of these models is recorded (django-auditlog).

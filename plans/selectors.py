@@ -34,7 +34,11 @@ def plans_due_for_review(*, days: int = 30) -> QuerySet[EmergencyPlan]:
 
 
 def dashboard_context(user) -> dict:
-    services = list(ERPService.objects.order_by("criticality", "name").only("id", "name", "kind", "criticality", "rto_minutes", "rpo_minutes"))
+    services = list(
+        ERPService.objects.order_by("criticality", "name").only(
+            "id", "name", "kind", "criticality", "rto_minutes", "rpo_minutes"
+        )
+    )
     by_criticality: dict[int, list[ERPService]] = {}
     for service in services:
         by_criticality.setdefault(service.criticality, []).append(service)
@@ -78,9 +82,7 @@ def action_item_list() -> QuerySet[ActionItem]:
 def version_outline(version: PlanVersion) -> dict:
     """A version's content shaped for reading: steps grouped by phase (in phase order) with the
     expected duration of each phase and overall, and the communication matrix. Two queries."""
-    steps = sorted(
-        version.steps.select_related("role"), key=lambda s: (PHASE_ORDER.get(s.phase, 99), s.order, s.pk)
-    )
+    steps = sorted(version.steps.select_related("role"), key=lambda s: (PHASE_ORDER.get(s.phase, 99), s.order, s.pk))
     phases = []
     for seq, step in enumerate(steps, start=1):
         step.seq = seq  # running number across phases, so people can say "step 7" in a drill

@@ -30,8 +30,16 @@ from .models import (
 )
 
 SERVICE_FIELDS = (
-    "name", "code", "kind", "description", "criticality", "rto_minutes", "rpo_minutes", "mtpd_minutes",
-    "owner_department", "business_owner",
+    "name",
+    "code",
+    "kind",
+    "description",
+    "criticality",
+    "rto_minutes",
+    "rpo_minutes",
+    "mtpd_minutes",
+    "owner_department",
+    "business_owner",
 )
 
 
@@ -65,7 +73,7 @@ def find_dependency_cycle(*, service_id: int | None, depends_on_ids: Iterable[in
     return None
 
 
-def _check_dependencies(service: ERPService | None, depends_on: Iterable[ERPService]) -> list[ERPService]:
+def check_dependencies(service: ERPService | None, depends_on: Iterable[ERPService]) -> list[ERPService]:
     deps = list(depends_on)
     if service is not None and service.pk is not None and any(d.pk == service.pk for d in deps):
         raise ValidationError({"depends_on": _("A service cannot depend on itself.")})
@@ -73,7 +81,10 @@ def _check_dependencies(service: ERPService | None, depends_on: Iterable[ERPServ
     if cycle:
         names = dict(ERPService.objects.filter(pk__in=cycle).values_list("pk", "name"))
         raise ValidationError(
-            {"depends_on": _("This would create a dependency cycle: %(path)s.") % {"path": " → ".join(names[i] for i in cycle)}}
+            {
+                "depends_on": _("This would create a dependency cycle: %(path)s.")
+                % {"path": " → ".join(names[i] for i in cycle)}
+            }
         )
     return deps
 
@@ -82,7 +93,7 @@ def _check_dependencies(service: ERPService | None, depends_on: Iterable[ERPServ
 def service_create(*, depends_on: Iterable[ERPService] = (), **fields) -> ERPService:
     service = ERPService(**{k: v for k, v in fields.items() if k in SERVICE_FIELDS})
     service.full_clean()
-    deps = _check_dependencies(None, depends_on)
+    deps = check_dependencies(None, depends_on)
     service.save()
     service.depends_on.set(deps)
     return service
@@ -97,7 +108,7 @@ def service_update(*, service: ERPService, depends_on: Iterable[ERPService] | No
             setattr(service, key, value)
     service.full_clean()
     if depends_on is not None:
-        deps = _check_dependencies(service, depends_on)
+        deps = check_dependencies(service, depends_on)
     service.save()
     if depends_on is not None:
         service.depends_on.set(deps)
@@ -205,8 +216,14 @@ def member_delete(*, member: TeamMember) -> None:
 
 @transaction.atomic
 def plan_create(
-    *, title: str, scenario: str, services: Iterable[ERPService], user: AbstractBaseUser | None = None,
-    owner=None, review_date: datetime.date | None = None, summary: str = "",
+    *,
+    title: str,
+    scenario: str,
+    services: Iterable[ERPService],
+    user: AbstractBaseUser | None = None,
+    owner=None,
+    review_date: datetime.date | None = None,
+    summary: str = "",
 ) -> EmergencyPlan:
     """A new plan starts with version 1 as a draft."""
     plan = EmergencyPlan(title=title, scenario=scenario, owner=owner, review_date=review_date)
@@ -269,13 +286,22 @@ def plan_start_draft(*, plan: EmergencyPlan, user: AbstractBaseUser | None = Non
     if source:
         for step in source.steps.all():
             PlanStep.objects.create(
-                version=draft, phase=step.phase, order=step.order, title=step.title,
-                instructions=step.instructions, role_id=step.role_id, expected_minutes=step.expected_minutes,
+                version=draft,
+                phase=step.phase,
+                order=step.order,
+                title=step.title,
+                instructions=step.instructions,
+                role_id=step.role_id,
+                expected_minutes=step.expected_minutes,
             )
         for rule in source.communications.all():
             CommunicationRule.objects.create(
-                version=draft, severity=rule.severity, audience=rule.audience, channel=rule.channel,
-                timing=rule.timing, message_template=rule.message_template,
+                version=draft,
+                severity=rule.severity,
+                audience=rule.audience,
+                channel=rule.channel,
+                timing=rule.timing,
+                message_template=rule.message_template,
             )
     return draft
 
@@ -303,8 +329,10 @@ def version_publish(*, version: PlanVersion, user: AbstractBaseUser) -> PlanVers
     _lock_plan(version.plan)
     version = PlanVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != PlanVersion.Status.DRAFT:
-        raise ValidationError(_("Only a draft can be published; version %(n)d is %(status)s.")
-                              % {"n": version.number, "status": version.get_status_display().lower()})
+        raise ValidationError(
+            _("Only a draft can be published; version %(n)d is %(status)s.")
+            % {"n": version.number, "status": version.get_status_display().lower()}
+        )
     if not version.steps.exists():
         raise ValidationError(_("A plan without steps cannot be published: add the response steps first."))
     PlanVersion.objects.filter(plan=version.plan, status=PlanVersion.Status.PUBLISHED).update(
@@ -391,18 +419,22 @@ def communication_delete(*, rule: CommunicationRule) -> None:
 def version_text(version: PlanVersion) -> list[str]:
     """A plain-text rendering of a version, line by line, for comparing two versions."""
     lines = [
-        f"# {_('Summary')}", *version.summary.splitlines(),
-        f"# {_('Activation criteria')}", *version.activation_criteria.splitlines(),
-        f"# {_('Backup and recovery strategy')}", *version.backup_strategy.splitlines(),
-        f"# {_('Standby systems')}", *version.standby_systems.splitlines(),
-        f"# {_('Steps')}",
+        # gettext calls stay outside f-strings: xgettext does not extract them from inside.
+        "# " + _("Summary"),
+        *version.summary.splitlines(),
+        "# " + _("Activation criteria"),
+        *version.activation_criteria.splitlines(),
+        "# " + _("Backup and recovery strategy"),
+        *version.backup_strategy.splitlines(),
+        "# " + _("Standby systems"),
+        *version.standby_systems.splitlines(),
+        "# " + _("Steps"),
     ]
     for step in version.steps.select_related("role"):
-        lines.append(
-            f"[{step.get_phase_display()}] {step.order}. {step.title} — {step.role.name}, {step.expected_minutes} min"
-        )
+        duration = _("%(n)d min") % {"n": step.expected_minutes}
+        lines.append(f"[{step.get_phase_display()}] {step.order}. {step.title} — {step.role.name}, {duration}")
         lines.extend(f"    {line}" for line in step.instructions.splitlines())
-    lines.append(f"# {_('Communication')}")
+    lines.append("# " + _("Communication"))
     for rule in version.communications.all():
         lines.append(f"{rule.get_severity_display()} → {rule.audience} / {rule.get_channel_display()} / {rule.timing}")
         lines.extend(f"    {line}" for line in rule.message_template.splitlines())

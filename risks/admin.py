@@ -18,7 +18,10 @@ class RiskAdmin(admin.ModelAdmin):
         "title", "category", "inherent_score", "residual_score", "level", "owner", "treatment", "next_review_date",
         "review_overdue",
     )  # fmt: skip
-    list_filter = ("category", "level", "treatment", "owner", "services")
+    list_filter = (
+        "category", "level", "treatment", ("owner", admin.RelatedOnlyFieldListFilter),
+        ("services", admin.RelatedOnlyFieldListFilter),
+    )  # fmt: skip
     list_select_related = ("owner",)
     search_fields = ("title", "description", "controls", "treatment_plan")
     filter_horizontal = ("services", "plans")

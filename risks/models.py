@@ -65,8 +65,12 @@ class Risk(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     category = models.CharField(_("category"), max_length=30, choices=Category.choices)
-    services = models.ManyToManyField(ERPService, related_name="risks", blank=True, verbose_name=_("services threatened"))
-    likelihood = models.PositiveSmallIntegerField(_("likelihood"), validators=SCALE, help_text=_("1 rare … 5 almost certain"))
+    services = models.ManyToManyField(
+        ERPService, related_name="risks", blank=True, verbose_name=_("services threatened")
+    )
+    likelihood = models.PositiveSmallIntegerField(
+        _("likelihood"), validators=SCALE, help_text=_("1 rare … 5 almost certain")
+    )
     impact = models.PositiveSmallIntegerField(_("impact"), validators=SCALE, help_text=_("1 negligible … 5 severe"))
     residual_likelihood = models.PositiveSmallIntegerField(_("residual likelihood"), validators=SCALE)
     residual_impact = models.PositiveSmallIntegerField(_("residual impact"), validators=SCALE)
@@ -94,10 +98,13 @@ class Risk(models.Model):
         verbose_name = _("risk")
         verbose_name_plural = _("risks")
         constraints = [
-            models.CheckConstraint(condition=models.Q(likelihood__gte=1, likelihood__lte=5), name="risk_likelihood_1_5"),
+            models.CheckConstraint(
+                condition=models.Q(likelihood__gte=1, likelihood__lte=5), name="risk_likelihood_1_5"
+            ),
             models.CheckConstraint(condition=models.Q(impact__gte=1, impact__lte=5), name="risk_impact_1_5"),
             models.CheckConstraint(
-                condition=models.Q(residual_likelihood__gte=1, residual_likelihood__lte=5), name="risk_res_likelihood_1_5"
+                condition=models.Q(residual_likelihood__gte=1, residual_likelihood__lte=5),
+                name="risk_res_likelihood_1_5",
             ),
             models.CheckConstraint(
                 condition=models.Q(residual_impact__gte=1, residual_impact__lte=5), name="risk_res_impact_1_5"

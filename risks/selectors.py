@@ -24,13 +24,15 @@ def heat_map(queryset: QuerySet[Risk] | None = None, *, residual: bool = False) 
         cells = []
         for impact in range(1, 6):
             score = likelihood * impact
-            cells.append({
-                "likelihood": likelihood,
-                "impact": impact,
-                "score": score,
-                "level": level_for_score(score),
-                "count": counts.get((likelihood, impact), 0),
-            })
+            cells.append(
+                {
+                    "likelihood": likelihood,
+                    "impact": impact,
+                    "score": score,
+                    "level": level_for_score(score),
+                    "count": counts.get((likelihood, impact), 0),
+                }
+            )
         rows.append({"likelihood": likelihood, "cells": cells})
     return rows
 

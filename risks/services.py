@@ -17,8 +17,18 @@ from .models import Risk
 logger = logging.getLogger(__name__)
 
 RISK_FIELDS = (
-    "title", "description", "category", "likelihood", "impact", "residual_likelihood", "residual_impact",
-    "owner", "treatment", "treatment_plan", "controls", "last_reviewed_on",
+    "title",
+    "description",
+    "category",
+    "likelihood",
+    "impact",
+    "residual_likelihood",
+    "residual_impact",
+    "owner",
+    "treatment",
+    "treatment_plan",
+    "controls",
+    "last_reviewed_on",
 )
 
 
@@ -56,8 +66,17 @@ def risk_mark_reviewed(*, risk: Risk, on: datetime.date | None = None) -> Risk:
     risk.last_reviewed_on = on or timezone.localdate()
     risk.review_reminded_on = None
     risk.compute_scores()
-    risk.save(update_fields=["last_reviewed_on", "review_reminded_on", "next_review_date", "level",
-                             "inherent_score", "residual_score", "updated_at"])
+    risk.save(
+        update_fields=[
+            "last_reviewed_on",
+            "review_reminded_on",
+            "next_review_date",
+            "level",
+            "inherent_score",
+            "residual_score",
+            "updated_at",
+        ]
+    )
     return risk
 
 
@@ -82,9 +101,14 @@ def remind_overdue_reviews(*, today: datetime.date | None = None) -> int:
             send_mail(
                 subject=_("Risk review overdue: %(title)s") % {"title": risk.title},
                 message=_(
-                    "The review of the risk \"%(title)s\" was due on %(due)s.\n"
+                    'The review of the risk "%(title)s" was due on %(due)s.\n'
                     "Open it, check likelihood, impact and controls, and mark it reviewed:\n%(url)s"
-                ) % {"title": risk.title, "due": risk.next_review_date, "url": settings.SITE_URL + risk.get_absolute_url()},
+                )
+                % {
+                    "title": risk.title,
+                    "due": risk.next_review_date,
+                    "url": settings.SITE_URL + risk.get_absolute_url(),
+                },
                 from_email=None,
                 recipient_list=[risk.owner.email],
                 fail_silently=False,

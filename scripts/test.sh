@@ -6,6 +6,9 @@
 # - Chromium for the browser tests: installed with apt-get when missing and we are root; otherwise
 #   the browser tests skip themselves, except under CI=true where a missing Chromium fails them.
 # - DATABASE_URL set → the suite runs on PostgreSQL; unset → SQLite. The developer's .env is ignored.
+# - Two pytest-xdist workers by default (--dist loadfile keeps each file in one worker, so a
+#   module's fixtures are built once); TEST_WORKERS=0 runs in one process, TEST_WORKERS=4 uses four.
+#   A -n given in the arguments wins, as it comes last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,4 +36,8 @@ else
     echo "==> Database: SQLite"
 fi
 
-exec .venv/bin/pytest "$@"
+workers="${TEST_WORKERS:-2}"
+if [ "$workers" = "0" ]; then
+    exec .venv/bin/pytest "$@"
+fi
+exec .venv/bin/pytest -n "$workers" --dist loadfile "$@"

@@ -7,6 +7,7 @@ import datetime
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from plans.models import (
     ActionItem,
@@ -147,7 +148,7 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
 
     title = factory.Sequence(lambda n: f"Action {n}")
     owner = factory.SubFactory(UserFactory)
-    due_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=14))
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=14))
 
 
 class RiskFactory(factory.django.DjangoModelFactory):

@@ -139,6 +139,8 @@ class Incident(models.Model):
             models.Index(fields=["status", "severity"], name="incident_status_sev"),
             # Keyset pagination on (-opened_at, -id): one index serves both directions.
             models.Index(fields=["opened_at", "id"], name="incident_opened_id"),
+            # "Most severe first" sort of the list: keyset on (severity, -opened_at, -id) by index.
+            models.Index(fields=["severity", "-opened_at", "-id"], name="incident_sev_opened_id"),
             # The escalation tick: only unacknowledged incidents with a deadline.
             models.Index(
                 fields=["next_escalation_at"],

@@ -12,8 +12,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_a_manager_reviews_the_heat_map_and_registers_a_new_risk(page):
     manager = UserFactory(username="mei-manager", role="manager", first_name="Mei", last_name="Lin")
     sales = ServiceFactory(name="Sales order-to-cash", code="sales")
-    RiskFactory(title="RAID controller failure", likelihood=2, impact=5, residual_likelihood=1, residual_impact=5,
-                owner=manager, services=[sales])
+    RiskFactory(
+        title="RAID controller failure",
+        likelihood=2,
+        impact=5,
+        residual_likelihood=1,
+        residual_impact=5,
+        owner=manager,
+        services=[sales],
+    )
     RiskFactory(title="Failed ERP upgrade", likelihood=3, impact=4, owner=manager)
 
     login(page, "mei-manager")

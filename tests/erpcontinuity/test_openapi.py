@@ -7,11 +7,6 @@ import yaml
 from django.core.management import call_command
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.django_db
 def test_the_schema_generates_without_warnings_or_errors(tmp_path):
     # The same check as `manage.py spectacular --validate --fail-on-warn`: any warning (an untyped

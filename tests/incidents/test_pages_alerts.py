@@ -15,14 +15,6 @@ from tests.factories import AlertFactory, IncidentFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def alert(sales):
     return services.raise_alert(source="monitoring", fingerprint="http:sales", severity="sev2",

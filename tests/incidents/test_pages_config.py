@@ -14,14 +14,6 @@ from tests.factories import ChannelFactory, LevelFactory, PolicyFactory, RoleFac
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def _client(request, role):
     return request.getfixturevalue(
         {

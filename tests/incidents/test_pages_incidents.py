@@ -29,15 +29,6 @@ VIEWERS = ["administrator", "it_operations", "manager"]
 WRITERS = ["administrator", "it_operations"]
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # Tests run with DEBUG off, whose manifest storage needs `collectstatic` first.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def _client(request, role):
     return request.getfixturevalue(
         {

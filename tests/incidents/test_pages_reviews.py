@@ -10,14 +10,6 @@ from plans.models import ActionItem
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def incident(ops_user, sales):
     return services.incident_open(title="Orders cannot be saved", severity="sev2", user=ops_user, services=[sales])

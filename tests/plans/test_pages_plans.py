@@ -33,18 +33,6 @@ CLIENT_FIXTURES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_test_settings(settings):
-    # Tests run with DEBUG off, whose manifest storage needs `collectstatic` first; pages only
-    # need static URLs here. PBKDF2 costs about a second per user on this machine, and every test
-    # makes users. (Both belong in tests/conftest.py once the lead moves them there.)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def make_plan(*, title="ERP down", published=True, draft=False, services_=None, review_date=None):
     """A plan with v1 (published or draft) holding two steps and one rule, and optionally a v2 draft."""
     approver = UserFactory(username="approver", role="manager")

@@ -18,16 +18,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # Tests run with DEBUG off, whose manifest storage needs `collectstatic` first; pages only
-    # need static URLs here. (Belongs in tests/conftest.py once the lead moves it there.)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 ALL_ROLES = ["administrator", "it_operations", "manager", "business_user"]
 EDITORS = ["administrator", "it_operations", "manager"]
 

@@ -13,16 +13,6 @@ pytestmark = pytest.mark.django_db
 EDITORS = ["administrator", "it_operations", "manager"]
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # Tests run with DEBUG off, whose manifest storage needs `collectstatic` first; pages only
-    # need static URLs here. (Belongs in tests/conftest.py once the lead moves it there.)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def _client(request, role):
     """The logged-in client of one role (only that role's user is created)."""
     fixture = {

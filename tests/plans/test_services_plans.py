@@ -16,12 +16,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # PBKDF2 costs about a second per user on this machine. (Belongs in tests/conftest.py.)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def plan_with_published_v1(manager_user):
     """A plan whose v1 has two steps and one communication rule and is published."""

@@ -16,13 +16,6 @@ from tests.factories import PlanFactory, RiskFactory, ServiceFactory, UserFactor
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every factory user hashes a password; PBKDF2 makes that ~0.3 s each. Autouse, so it is in
-    # place before the role fixtures create their users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def post(client, url, data=None):
     return client.post(url, data or {}, content_type="application/json")
 

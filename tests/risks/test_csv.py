@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 URL = reverse("risks:risk-export")
 
 
-@pytest.fixture(autouse=True)
-def fast_tests(settings):
-    # Creating a user hashes a password: the production hasher takes most of a second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def owner(db):
     return UserFactory(username="zhang", first_name="伟", last_name="张", role="manager")

@@ -16,17 +16,6 @@ pytestmark = pytest.mark.django_db
 READERS = ["administrator", "it_operations", "manager"]
 
 
-@pytest.fixture(autouse=True)
-def fast_tests(settings):
-    # Creating a user hashes a password: the production hasher takes most of a second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Tests run with DEBUG off, where the manifest storage needs `collectstatic` first.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def owner(db):
     return UserFactory(username="rita-owner", first_name="Rita", last_name="Owner", role="manager")

@@ -19,8 +19,6 @@ REVIEW_DAYS = {"critical": 30, "high": 90, "medium": 180, "low": 365}
 @pytest.fixture(autouse=True)
 def review_days(settings):
     settings.RISK_REVIEW_DAYS = dict(REVIEW_DAYS)
-    # Creating a user hashes a password: the production hasher takes most of a second per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
