@@ -226,12 +226,22 @@ class Verification(models.Model):
     duration_seconds = models.FloatField(_("duration (seconds)"), default=0)
     details = models.JSONField(_("details"), default=dict, blank=True)
     measured_rpo_seconds = models.FloatField(_("measured RPO (seconds)"), null=True, blank=True)
+    # Names one scheduled (or "verify now") pass of a policy: a task re-delivered after a worker
+    # died re-runs only the checks its pass has not recorded yet, so each is recorded once.
+    pass_key = models.CharField(_("verification pass"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("verification")
         verbose_name_plural = _("verifications")
         ordering = ["-started_at", "-id"]
         indexes = [models.Index(fields=["policy", "kind", "started_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "kind", "pass_key"],
+                condition=~Q(pass_key=""),
+                name="backups_verification_once_per_pass",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.get_result_display()}"

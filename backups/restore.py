@@ -4,6 +4,7 @@ then check what came out. Each function returns (ok, message, details)."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import shutil
@@ -92,6 +93,30 @@ def scratch_database_exists(url: str, name: str) -> bool:
         conn.close()
 
 
+STALE_NAME = re.compile(rf"^{SCRATCH_PREFIX}\d+_(\d{{14}})_[0-9a-f]+$")
+
+
+def drop_stale_scratch_databases(admin, *, now: datetime.datetime | None = None) -> list[str]:
+    """Drop scratch databases left by a restore test whose worker died (the `finally` never ran):
+    only erpc_restore_* names whose timestamp is older than the longest possible restore."""
+    from psycopg2 import sql
+
+    now = now or datetime.datetime.now(datetime.UTC)
+    limit = now - datetime.timedelta(seconds=RESTORE_TIMEOUT_SECONDS + 3600)
+    dropped = []
+    with admin.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [SCRATCH_PREFIX.replace("_", "\\_") + "%"])
+        for (name,) in cur.fetchall():
+            match = STALE_NAME.match(name)
+            if not match:
+                continue
+            created = datetime.datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=datetime.UTC)
+            if created < limit:
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                dropped.append(name)
+    return dropped
+
+
 def _check_expectation(value, expect: str) -> bool:
     expect = (expect or "").strip().lower()
     if expect in ("zero", "==0"):
@@ -133,6 +158,7 @@ def restore_postgres(*, path: str, fmt: str, scratch_url: str, scratch_name: str
         raise RestoreError(_("Cannot reach the scratch target: %(error)s") % {"error": str(exc).strip()}) from exc
     details: dict = {"format": fmt, "scratch_database": scratch_name, "tables": {}, "sanity": []}
     problems: list[str] = []
+    details["dropped_stale"] = drop_stale_scratch_databases(admin)
     try:
         with admin.cursor() as cur:
             cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch_name)))

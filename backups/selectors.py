@@ -102,7 +102,9 @@ def overview_rows(policies, *, now=None) -> list[PolicyRow]:
     sets = {p.pk: p.newest_set for p in policies if p.newest_set is not None}
     copies: dict[int, list[BackupRun]] = {pk: [] for pk in sets}
     if sets:
-        for run in _good_runs().filter(policy_id__in=sets, backup_set__in=set(sets.values())).select_related("location"):
+        for run in (
+            _good_runs().filter(policy_id__in=sets, backup_set__in=set(sets.values())).select_related("location")
+        ):
             if sets.get(run.policy_id) == run.backup_set:
                 copies[run.policy_id].append(run)
     ids = [getattr(p, f"last_{k}_id") for p in policies for k in Verification.Kind.values]

@@ -6,18 +6,20 @@ fingerprint "policy-<id>-<kind>"); the next passing one of the same kind resolve
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import fnmatch
 import hashlib
 import logging
 import os
 import statistics
+import threading
 import time
 import uuid
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,6 +53,34 @@ def sha256_file(path: str | os.PathLike, *, chunk_size: int = CHUNK_SIZE) -> str
                 break
             digest.update(view[:n])
     return digest.hexdigest()
+
+
+# --- Policies and locations ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def policy_create(*, service: ERPService, name: str, **fields) -> BackupPolicy:
+    policy = BackupPolicy(service=service, name=(name or "").strip(), **fields)
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, policy: BackupPolicy, **fields) -> BackupPolicy:
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def location_create(*, policy: BackupPolicy, name: str, **fields) -> BackupLocation:
+    location = BackupLocation(policy=policy, name=(name or "").strip(), **fields)
+    location.full_clean()
+    location.save()
+    return location
 
 
 # --- Run reports (API) ---------------------------------------------------------------------------
@@ -242,6 +272,12 @@ def _severity(policy: BackupPolicy, kind: str) -> str:
     return Severity.SEV2
 
 
+def record_verification(**kwargs) -> Verification:
+    """Store a verification made elsewhere (demo history, an external checker) and raise or
+    resolve its alert like the built-in checks do."""
+    return _record(**kwargs)
+
+
 def _record(
     *,
     policy: BackupPolicy,
@@ -253,10 +289,12 @@ def _record(
     run: BackupRun | None = None,
     details: dict | None = None,
     measured_rpo_seconds: float | None = None,
+    pass_key: str = "",
 ) -> Verification:
     """Store the verification and raise or resolve its alert, in one transaction."""
     with transaction.atomic():
         verification = Verification.objects.create(
+            pass_key=pass_key or getattr(_current_pass, "key", ""),
             policy=policy,
             run=run,
             kind=kind,
@@ -303,6 +341,19 @@ def verify_freshness(*, policy: BackupPolicy, now=None) -> Verification:
         )
     age = (now - run.completed_at).total_seconds()
     details["age_seconds"] = age
+    # The measured RPO is the age of the newest backup proven usable (checksum or restore passed):
+    # what would be lost if the ERP failed now and only verified backups were trusted.
+    verified = (
+        _good_runs(policy)
+        .filter(
+            verifications__result=Result.PASS,
+            verifications__kind__in=[Kind.CHECKSUM, Kind.RESTORE],
+        )
+        .order_by("-finished_at", "-started_at", "-id")
+        .first()
+    )
+    measured_rpo = (now - verified.completed_at).total_seconds() if verified else None
+    details["newest_verified_age_seconds"] = measured_rpo
     if age > limit_minutes * 60:
         message = _("The newest good backup is %(age)s minutes old; the limit is %(limit)s minutes.") % {
             "age": int(age // 60),
@@ -320,7 +371,7 @@ def verify_freshness(*, policy: BackupPolicy, now=None) -> Verification:
         started_at=now,
         run=run,
         details=details,
-        measured_rpo_seconds=age,
+        measured_rpo_seconds=measured_rpo,
     )
 
 
@@ -460,7 +511,8 @@ def verify_copies(*, policy: BackupPolicy, now=None) -> Verification:
 
 def scratch_database_name(policy: BackupPolicy, now=None) -> str:
     now = now or timezone.now()
-    return f"{restore.SCRATCH_PREFIX}{policy.pk}_{now:%Y%m%d%H%M%S}_{uuid.uuid4().hex[:6]}"
+    stamp = now.astimezone(datetime.UTC).strftime("%Y%m%d%H%M%S")
+    return f"{restore.SCRATCH_PREFIX}{policy.pk}_{stamp}_{uuid.uuid4().hex[:6]}"
 
 
 def restore_test(*, policy: BackupPolicy, run: BackupRun | None = None, now=None) -> Verification:
@@ -523,14 +575,17 @@ def restore_due(policy: BackupPolicy, now=None) -> bool:
     return last is None or last.started_at + datetime.timedelta(days=policy.restore_test_every_days) <= now
 
 
-def verify_policy(*, policy: BackupPolicy, kinds=None, now=None) -> list[Verification]:
+def verify_policy(*, policy: BackupPolicy, kinds=None, now=None, pass_key: str = "") -> list[Verification]:
     """Run the checks of a policy: freshness, size, checksum and copies each time; the restore
-    test when it is due (or when asked for in `kinds`)."""
+    test when it is due (or when asked for in `kinds`). With a `pass_key`, a check this pass
+    already recorded is not run again (a re-delivered task after a worker died)."""
     now = now or timezone.now()
     policy = BackupPolicy.objects.select_related("service").get(pk=policy.pk)
     if kinds is None:
         kinds = [Kind.FRESHNESS, Kind.SIZE, Kind.CHECKSUM, Kind.COPIES]
-        if restore_due(policy, now):
+        if restore_due(policy, now) or (
+            pass_key and policy.verifications.filter(kind=Kind.RESTORE, pass_key=pass_key).exists()
+        ):
             kinds.append(Kind.RESTORE)
     checks = {
         Kind.FRESHNESS: verify_freshness,
@@ -541,12 +596,42 @@ def verify_policy(*, policy: BackupPolicy, kinds=None, now=None) -> list[Verific
     }
     done = []
     for kind in kinds:
+        if pass_key:
+            recorded = policy.verifications.filter(kind=kind, pass_key=pass_key).first()
+            if recorded is not None:
+                done.append(recorded)
+                continue
         try:
-            done.append(checks[kind](policy=policy, now=now))
+            with _pass(pass_key):
+                done.append(checks[kind](policy=policy, now=now))
+        except IntegrityError:  # a twin task recorded this check of the pass first
+            done.append(policy.verifications.get(kind=kind, pass_key=pass_key))
         except Exception as exc:  # one broken check must not stop the others
             logger.exception("backup verification %s of policy %s crashed", kind, policy.pk)
-            done.append(_record(policy=policy, kind=kind, result=Result.ERROR, started_at=now, message=str(exc)[:1000]))
+            done.append(
+                _record(
+                    policy=policy,
+                    kind=kind,
+                    result=Result.ERROR,
+                    started_at=now,
+                    message=str(exc)[:1000],
+                    pass_key=pass_key,
+                )
+            )
     return done
+
+
+_current_pass = threading.local()
+
+
+@contextlib.contextmanager
+def _pass(pass_key: str):
+    """The pass key the checks' _record() calls store (kept out of every check's signature)."""
+    _current_pass.key = pass_key
+    try:
+        yield
+    finally:
+        _current_pass.key = ""
 
 
 # --- The tick ------------------------------------------------------------------------------------
@@ -569,8 +654,9 @@ def claim_due_policies(*, now=None, limit: int = 50) -> list[int]:
             policy.next_verification_at = now + datetime.timedelta(minutes=policy.verify_every_minutes)
             policy.save(update_fields=["next_verification_at"])
         ids = [p.pk for p in due]
+        pass_key = f"tick-{now:%Y%m%dT%H%M%S.%f}"
         for pk in ids:
-            transaction.on_commit(lambda pk=pk: tasks.verify_policy.delay(pk))
+            transaction.on_commit(lambda pk=pk: tasks.verify_policy.delay(pk, None, pass_key))
     return ids
 
 
@@ -606,4 +692,5 @@ def request_verification(*, policy: BackupPolicy, kinds=None) -> None:
     from . import tasks
 
     kinds = [str(k) for k in kinds] if kinds else None
-    transaction.on_commit(lambda: tasks.verify_policy.delay(policy.pk, kinds))
+    pass_key = f"now-{uuid.uuid4().hex[:16]}"
+    transaction.on_commit(lambda: tasks.verify_policy.delay(policy.pk, kinds, pass_key))

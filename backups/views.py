@@ -34,15 +34,24 @@ def overview(request: HttpRequest) -> HttpResponse:
         (selectors.AMBER, _("Needs attention")),
         (selectors.RED, _("Failing")),
     ]
-    return render(request, "backups/overview.html", {"page": page, "rows": page.object_list, "q": q, "state": state, "states": states})
+    return render(
+        request,
+        "backups/overview.html",
+        {"page": page, "rows": page.object_list, "q": q, "state": state, "states": states},
+    )
 
 
 def _charts(policy: BackupPolicy, runs, verifications):
-    sized = [r for r in reversed(list(runs)) if r.size_bytes is not None][-30:]
+    # One point per backup set (its copies in several locations have the same size).
+    by_set = {}
+    for run in reversed(list(runs)):
+        if run.size_bytes is not None:
+            by_set.setdefault(run.backup_set or run.pk, run)
+    sized = list(by_set.values())[-30:]
     restores = [v for v in reversed(list(verifications)) if v.kind == Verification.Kind.RESTORE][-30:]
     size_chart = (
         charts.lines(
-            [r.started_at.strftime("%m-%d %H:%M") for r in sized],
+            [r.started_at.strftime("%m-%d") for r in sized],
             [charts.Series(_("Size (MB)"), [round(r.size_bytes / 1e6, 2) for r in sized])],
             title=_("Backup sizes"),
             unit="MB",
@@ -52,7 +61,7 @@ def _charts(policy: BackupPolicy, runs, verifications):
     )
     restore_chart = (
         charts.lines(
-            [v.started_at.strftime("%m-%d %H:%M") for v in restores],
+            [v.started_at.strftime("%m-%d") for v in restores],
             [charts.Series(_("Restore (s)"), [round(v.duration_seconds, 1) for v in restores])],
             title=_("Restore test durations"),
             unit="s",

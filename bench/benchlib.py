@@ -187,6 +187,63 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
+class SQLTimer:
+    """Seconds spent in the database driver during a block: the execute calls and the fetches.
+
+    Fetches count too: SQLite computes rows lazily while they are fetched, and server-side cursors
+    (QuerySet.iterator() on PostgreSQL) fetch outside execute, so timing execute alone would miss
+    part of the work. Use as `with SQLTimer() as timer: ...; timer.seconds`."""
+
+    _current: SQLTimer | None = None
+    _patched = False
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._wrapper = None
+
+    @classmethod
+    def _patch_fetches(cls) -> None:
+        from django.db.backends.utils import CursorWrapper
+
+        if cls._patched:
+            return
+
+        def timed_fetch(name):
+            def fetch(self, *args, **kwargs):
+                timer, started = SQLTimer._current, time.perf_counter()
+                try:
+                    return getattr(self.cursor, name)(*args, **kwargs)
+                finally:
+                    if timer is not None:
+                        timer.seconds += time.perf_counter() - started
+
+            return fetch
+
+        for name in ("fetchone", "fetchmany", "fetchall"):
+            setattr(CursorWrapper, name, timed_fetch(name))
+        cls._patched = True
+
+    def _execute(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def __enter__(self) -> SQLTimer:
+        from django.db import connection
+
+        self._patch_fetches()
+        self._wrapper = connection.execute_wrapper(self._execute)
+        self._wrapper.__enter__()
+        SQLTimer._current = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        SQLTimer._current = None
+        self._wrapper.__exit__(*exc)
+
+
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
     started = time.perf_counter()
     result = fn()

@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/erpc_bench .venv/bin/python bench/incident_list.py
     .venv/bin/python bench/incident_list.py                 # SQLite at /tmp/erpc-bench.sqlite3
-    options: --incidents 100000 --timeline 1000000 --runs 9 --rebuild --drop
+    options: --incidents 100000 --timeline 1000000 --runs 15 --rebuild --drop
 
 Data: 100,000 incidents over five years (newest first; 30 still open, the rest resolved or
 closed; 1-2 of 12 services each; 9 commanders, 10% without one) and 1,000,000 timeline entries
@@ -50,7 +50,7 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--incidents", "--n", type=int, default=100_000, help="incidents (default 100,000)")
     p.add_argument("--timeline", type=int, default=1_000_000, help="timeline entries (default 1,000,000)")
-    p.add_argument("--runs", type=int, default=9, help="timed requests per case (default 9)")
+    p.add_argument("--runs", type=int, default=15, help="timed requests per case (default 15)")
     p.add_argument("--rebuild", action="store_true", help="drop the bench data and generate it again")
     p.add_argument("--drop", action="store_true", help="drop the bench database at the end")
     p.add_argument("--show-sql", action="store_true", help="print the queries of the list page and API first pages")
@@ -279,20 +279,6 @@ def ensure_data(args, db) -> tuple[dict, float, bool]:
 # --- Measuring --------------------------------------------------------------------------------------
 
 
-class SQLTimer:
-    """Time spent inside the database driver (execute + fetch of the cursor call), per request."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
 class Case:
     def __init__(self, label: str, client, url: str, baseline: str | None = None):
         self.label, self.client, self.url, self.baseline = label, client, url, baseline
@@ -304,10 +290,7 @@ class Case:
         self.body = b""
 
     def hit(self) -> float:
-        from django.db import connection
-
-        timer = SQLTimer()
-        with connection.execute_wrapper(timer):
+        with benchlib.SQLTimer() as timer:
             started = time.perf_counter()
             response = self.client.get(self.url)
             elapsed = time.perf_counter() - started
@@ -348,8 +331,13 @@ def html_ids(body: bytes) -> list[int]:
 def explain(label: str, qs) -> list[str]:
     plan = qs.explain(analyze=True)
     lines = plan.splitlines()
-    keep = [lines[0]] + [ln for ln in lines[1:] if re.search(r"Scan|Sort|Execution Time|Rows Removed", ln)][:6]
-    return [f"  {label}:"] + [f"    {ln.strip()}" for ln in keep]
+    pattern = r"Scan|Sort Key|Filter|Index Cond|Execution Time|Rows Removed"
+    keep = [lines[0]] + [ln for ln in lines[1:] if re.search(pattern, ln)][:7]
+    return [f"  {label}:"] + [f"    {_short(ln.strip())}" for ln in keep]
+
+
+def _short(line: str, width: int = 160) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def main() -> None:
@@ -529,8 +517,8 @@ def _bench(args, db, wall: float) -> None:
         benchlib.table(["case", "median ms", "min ms", "max ms", "of which SQL ms", "queries", "vs bare", "size"], rows)
     )
     print(
-        "\nof which SQL: median time inside the database driver's execute calls (the rest is Python: middleware,"
-        " view, template or serializer)."
+        "\nof which SQL: median time inside the database driver (execute and fetch calls); the rest is Python:"
+        " middleware, view, template or serializer."
     )
     print(
         "vs bare: the list page and API rows against the bare page of the same depth; extras (below the "

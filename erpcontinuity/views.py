@@ -16,6 +16,7 @@ from django.utils.text import capfirst
 from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.views import ObtainAuthToken
 
+from backups import selectors as backup_selectors
 from incidents import selectors as incident_selectors
 from incidents import services as incident_services
 from incidents.models import Incident
@@ -52,6 +53,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["service_states"] = incident_services.service_states()
     if request.user.has_perm("plans.view_actionitem"):
         context["open_action_items"] = list(plan_selectors.action_item_list().open().order_by("due_date", "id")[:8])
+    if request.user.has_perm("backups.view_backuppolicy"):
+        context["backup_compliance"] = backup_selectors.compliance_summary()
     return render(request, "dashboard.html", context)
 
 

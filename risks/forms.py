@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import EmergencyPlan, ERPService
@@ -28,7 +29,8 @@ IMPACT_LABELS = {
 
 
 def _choices(labels: dict) -> list[tuple]:
-    return [("", "---------")] + [(n, f"{n} – {label}") for n, label in labels.items()]
+    # format_lazy: the form classes are built at import, the labels must follow each request's language.
+    return [("", "---------")] + [(n, format_lazy("{} – {}", n, label)) for n, label in labels.items()]
 
 
 def likelihood_label(value: int) -> str:

@@ -89,7 +89,7 @@ def test_freshness_passes_within_the_rpo_and_fails_beyond_it():
     with time_machine.travel(NOW + datetime.timedelta(minutes=61), tick=False):
         stale = services.verify_freshness(policy=policy)
     assert fresh.result == Verification.Result.PASS
-    assert fresh.measured_rpo_seconds == 59 * 60
+    assert fresh.measured_rpo_seconds is None  # nothing verified yet
     assert stale.result == Verification.Result.FAIL
     assert "61 minutes old; the limit is 60 minutes" in stale.message
 
@@ -314,4 +314,50 @@ def test_the_tick_claims_due_policies_once(django_capture_on_commit_callbacks, m
     with django_capture_on_commit_callbacks(execute=True):
         assert services.claim_due_policies() == [due.pk]
     assert services.claim_due_policies() == []
+    assert len(calls) == 1 and calls[0][0] == due.pk and calls[0][2].startswith("tick-")
+
+
+@pytest.mark.django_db
+def test_the_tick_claims_due_directory_locations(django_capture_on_commit_callbacks, monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr("backups.tasks.scan_location.delay", lambda *args: calls.append(args))
+    due = BackupLocationFactory(path=str(tmp_path))
+    BackupLocationFactory(kind=BackupLocation.Kind.TAPE)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.claim_due_locations() == [due.pk]
     assert calls == [(due.pk,)]
+    assert services.claim_due_locations() == []
+
+
+@pytest.mark.django_db
+def test_a_redelivered_pass_records_each_check_once(monkeypatch):
+    """A worker died after some checks: the re-delivered task re-runs only the missing ones."""
+    policy = BackupPolicyFactory()
+    real = services.verify_copies
+
+    def dies(**kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(services, "verify_copies", dies)
+    with pytest.raises(SystemExit):
+        services.verify_policy(policy=policy, pass_key="tick-1")
+    assert set(policy.verifications.values_list("kind", flat=True)) == {"freshness", "size", "checksum"}
+    monkeypatch.setattr(services, "verify_copies", real)
+    services.verify_policy(policy=policy, pass_key="tick-1")
+    kinds = list(policy.verifications.values_list("kind", flat=True))
+    assert sorted(kinds) == sorted(["freshness", "size", "checksum", "copies", "restore"])
+    services.verify_policy(policy=policy, pass_key="tick-1")
+    assert policy.verifications.count() == 5
+
+
+@pytest.mark.django_db
+def test_the_measured_rpo_is_the_age_of_the_newest_verified_backup():
+    policy = BackupPolicyFactory(service__rpo_minutes=600)
+    location = BackupLocationFactory(policy=policy)
+    older = BackupRunFactory(location=location, finished_at=NOW - datetime.timedelta(hours=3))
+    BackupRunFactory(location=location, finished_at=NOW - datetime.timedelta(hours=1))
+    Verification.objects.create(policy=policy, run=older, kind="checksum", result="pass", started_at=NOW)
+    with time_machine.travel(NOW, tick=False):
+        verification = services.verify_freshness(policy=policy)
+    assert verification.details["age_seconds"] == 3600
+    assert verification.measured_rpo_seconds == 3 * 3600

@@ -242,3 +242,19 @@ def test_a_truncated_tar_archive_fails(tmp_path):
     verification = services.restore_test(policy=policy)
     assert verification.result == Verification.Result.FAIL
     assert "cannot be extracted" in verification.message
+
+
+@pytest.mark.django_db
+def test_a_scratch_database_left_by_a_dead_worker_is_dropped_by_the_next_restore(pg, source_dumps):
+    leftover = "erpc_restore_999_20200101000000_abcdef"
+    recent = services.scratch_database_name(BackupPolicyFactory())
+    _psql(pg, "-c", f"CREATE DATABASE {leftover}")
+    _psql(pg, "-c", f"CREATE DATABASE {recent}")
+    try:
+        verification = services.restore_test(policy=_policy(pg, source_dumps["custom"]))
+        assert verification.details["dropped_stale"] == [leftover]
+        assert leftover not in _scratch_databases(pg)
+        assert recent in _scratch_databases(pg)  # may belong to a restore running right now
+    finally:
+        _psql(pg, "-c", f"DROP DATABASE IF EXISTS {leftover}")
+        _psql(pg, "-c", f"DROP DATABASE IF EXISTS {recent}")

@@ -13,6 +13,7 @@ DEMO_LOADERS = [
     "plans.demo",
     "risks.demo",
     "incidents.demo",
+    "backups.demo",
 ]
 
 
