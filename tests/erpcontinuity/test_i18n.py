@@ -28,7 +28,7 @@ def parse_po(path: pathlib.Path) -> list[dict]:
     for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
         line = raw.strip()
         if not line:
-            if current and "msgid" in current:
+            if current and "msgid" in current.get("_chunks", {}):
                 entries.append(current)
             current, key = None, None
             continue
@@ -56,7 +56,9 @@ def parse_po(path: pathlib.Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def entries():
     assert PO.exists(), "locale/zh_Hans/LC_MESSAGES/django.po is missing: run makemessages -l zh_Hans"
-    return [e for e in parse_po(PO) if e["msgid"]]
+    found = [e for e in parse_po(PO) if e["msgid"]]
+    assert len(found) > 500, "the catalogue looks empty or unreadable"
+    return found
 
 
 def test_every_string_of_the_catalogue_is_translated(entries):
