@@ -11,6 +11,7 @@ Every function returns markup marked safe; all text is escaped here.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,11 @@ class Series:
     label: str
     values: Sequence[float | None]
     color: str | None = None
+
+
+def text_width(text: str, size: int = 11) -> float:
+    """Approximate width in px of text at a font size: CJK characters are about twice as wide."""
+    return sum(size * (1.1 if unicodedata.east_asian_width(ch) in "WF" else 0.62) for ch in str(text))
 
 
 def _nice_max(value: float) -> float:
@@ -126,7 +132,7 @@ def _legend(series: Sequence[Series], width: int, y: int) -> str:
             f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{color}"></rect>'
             f'<text x="{x + 14}" y="{y}" font-size="11" fill="#1d2330">{escape(s.label)}</text>'
         )
-        x += 24 + 7 * len(s.label)
+        x += 24 + text_width(s.label)
     return "".join(out)
 
 

@@ -31,3 +31,12 @@ def test_axis_maximum_is_rounded_up_to_a_readable_value():
     assert charts._nice_max(7) == 10
     assert charts._nice_max(23) == 25
     assert charts._nice_max(0) == 1
+
+
+def test_chinese_legend_labels_get_room_for_their_wider_characters():
+    assert charts.text_width("平均恢复时间") > charts.text_width("Mean TT")
+    svg = charts.columns(["1"], [charts.Series("平均确认时间", [1]), charts.Series("中位数", [2])])
+    root = _parse(svg)
+    texts = [t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text == "中位数"]
+    # the second legend entry starts after the first one's six wide characters
+    assert float(texts[0].get("x")) > 52 + 14 + 6 * 11
