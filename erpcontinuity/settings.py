@@ -130,7 +130,11 @@ LOGOUT_REDIRECT_URL = "login"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # Internationalisation: English and Simplified Chinese.
-LANGUAGE_CODE = "en"
+# The site default: pages for people who have not chosen, and the language of texts written by
+# background work (timeline entries, notifications). A Chinese site sets LANGUAGE_CODE=zh-hans.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+if LANGUAGE_CODE not in ("en", "zh-hans"):
+    raise ImproperlyConfigured("LANGUAGE_CODE must be en or zh-hans.")
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
