@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
     # Backups: fail stale runs, claim policies due for verification and locations due for a scan
     # (backups/services.py claim_due_*), each enqueued as its own task.
     "backups-tick": {"task": "backups.tasks.tick", "schedule": 60.0},
+    # Monitoring: claim due checks and enqueue one probe run each (monitoring/services.py
+    # claim_due_checks); fold old samples into hourly aggregates once an hour.
+    "monitoring-tick": {"task": "monitoring.tasks.tick", "schedule": 5.0},
+    "monitoring-retention": {"task": "monitoring.tasks.apply_retention", "schedule": 3600.0},
     "risks-review-reminders": {
         "task": "risks.tasks.remind_overdue_reviews",
         "schedule": 3600.0,

@@ -58,6 +58,12 @@ BACKUP_MODELS = [
     ("backups", "verification"),
 ]
 
+MONITORING_MODELS = [
+    ("monitoring", "check"),
+    ("monitoring", "sample"),
+    ("monitoring", "hourlyaggregate"),
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     IT_OPERATIONS: [
         *[p for app, model in CORE_MODELS for p in _crud(app, model)],
@@ -69,6 +75,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Backups: ops run them end to end, and backup jobs report through an ops token.
         *[p for app, model in BACKUP_MODELS for p in _crud(app, model)],
         "backups.report_backup",
+        # Monitoring: ops manage checks, and agents push metrics/heartbeats through an ops token.
+        *[p for app, model in MONITORING_MODELS for p in _crud(app, model)],
+        "monitoring.push_metrics",
     ],
     MANAGER: [
         *[p for app, model in CORE_MODELS for p in _crud(app, model)],
@@ -81,6 +90,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.view_status",
         # Managers read backup policies, runs and verifications.
         *[p for app, model in BACKUP_MODELS for p in _crud(app, model, "v")],
+        # Managers read checks and their samples.
+        *[p for app, model in MONITORING_MODELS for p in _crud(app, model, "v")],
     ],
     BUSINESS_USER: [
         "plans.view_erpservice",

@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("risks.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("backups.api_urls")),
+    path("", include("monitoring.api_urls")),
 ]
 
 urlpatterns = [
