@@ -17,6 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from erpcontinuity.api_base import ServiceWritesMixin
+
 from . import selectors, services
 from .api_filters import (
     ActionItemFilter,
@@ -244,6 +246,7 @@ def _plans_for(user, *, with_content: bool = False) -> QuerySet[EmergencyPlan]:
 
 
 class ServiceViewSet(
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -261,14 +264,8 @@ class ServiceViewSet(
     def get_serializer_class(self):
         return ServiceSerializer if self.action == "list" else ServiceDetailSerializer
 
-    def perform_create(self, serializer):
-        serializer.instance = services.service_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.service_update(service=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.service_delete(service=instance)
+    writes = (services.service_create, services.service_update, services.service_delete)
+    write_key = "service"
 
 
 class DepartmentViewSet(
@@ -284,6 +281,7 @@ class DepartmentViewSet(
 
 
 class RoleViewSet(
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -300,17 +298,12 @@ class RoleViewSet(
     search_fields = ["name", "key", "description"]
     ordering_fields = ["order", "name"]
 
-    def perform_create(self, serializer):
-        serializer.instance = services.role_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.role_update(role=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.role_delete(role=instance)
+    writes = (services.role_create, services.role_update, services.role_delete)
+    write_key = "role"
 
 
 class MemberViewSet(
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -324,14 +317,8 @@ class MemberViewSet(
     search_fields = ["name", "email", "phone", "chat_handle"]
     ordering_fields = ["name", "rank"]
 
-    def perform_create(self, serializer):
-        serializer.instance = services.member_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.member_update(member=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.member_delete(member=instance)
+    writes = (services.member_create, services.member_update, services.member_delete)
+    write_key = "member"
 
 
 class PlanViewSet(
@@ -408,6 +395,7 @@ class PlanVersionViewSet(
 
 
 class PlanStepViewSet(
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -425,17 +413,12 @@ class PlanStepViewSet(
     def get_serializer_class(self):
         return PlanStepCreateSerializer if self.action == "create" else PlanStepSerializer
 
-    def perform_create(self, serializer):
-        serializer.instance = services.step_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.step_update(step=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.step_delete(step=instance)
+    writes = (services.step_create, services.step_update, services.step_delete)
+    write_key = "step"
 
 
 class CommunicationViewSet(
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -453,17 +436,12 @@ class CommunicationViewSet(
     def get_serializer_class(self):
         return CommunicationCreateSerializer if self.action == "create" else CommunicationSerializer
 
-    def perform_create(self, serializer):
-        serializer.instance = services.communication_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.communication_update(rule=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.communication_delete(rule=instance)
+    writes = (services.communication_create, services.communication_update, services.communication_delete)
+    write_key = "rule"
 
 
 class FallbackViewSet(
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -479,14 +457,8 @@ class FallbackViewSet(
     search_fields = ["title", "audience", "when_to_use", "steps"]
     ordering_fields = ["title", "updated_at"]
 
-    def perform_create(self, serializer):
-        serializer.instance = services.fallback_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.fallback_update(procedure=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.fallback_delete(procedure=instance)
+    writes = (services.fallback_create, services.fallback_update, services.fallback_delete)
+    write_key = "procedure"
 
 
 class ActionItemViewSet(
