@@ -64,6 +64,10 @@ MONITORING_MODELS = [
     ("monitoring", "hourlyaggregate"),
 ]
 
+# Drills (drills/) and training (training/): each app's permissions per role, merged below.
+DRILL_PERMISSIONS: dict[str, list[str]] = {IT_OPERATIONS: [], MANAGER: [], BUSINESS_USER: []}
+TRAINING_PERMISSIONS: dict[str, list[str]] = {IT_OPERATIONS: [], MANAGER: [], BUSINESS_USER: []}
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     IT_OPERATIONS: [
         *[p for app, model in CORE_MODELS for p in _crud(app, model)],
@@ -100,6 +104,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.view_status",
     ],
 }
+
+for _extra in (DRILL_PERMISSIONS, TRAINING_PERMISSIONS):
+    for _role, _names in _extra.items():
+        ROLE_PERMISSIONS[_role].extend(_names)
 
 
 def sync_role_permissions() -> None:

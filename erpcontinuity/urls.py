@@ -15,6 +15,8 @@ api_patterns = [
     path("", include("incidents.api_urls")),
     path("", include("backups.api_urls")),
     path("", include("monitoring.api_urls")),
+    path("", include("drills.api_urls")),
+    path("", include("training.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +37,9 @@ urlpatterns = [
     path("risks/", include("risks.urls")),
     path("incidents/", include("incidents.urls")),
     path("backups/", include("backups.urls")),
+    path("monitoring/", include("monitoring.urls")),
+    path("drills/", include("drills.urls")),
+    path("training/", include("training.urls")),
     path("status/", incident_status.status_page, name="status"),
     path("api/", include(api_patterns)),
     path("api/auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
