@@ -122,7 +122,7 @@ def ensure_folders() -> None:
     broker = _setting("CELERY_BROKER_URL", "filesystem://")
     if broker.startswith("filesystem://"):
         folder = Path(_setting("CELERY_BROKER_DIR") or ROOT / "var" / "broker")
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
 
 
