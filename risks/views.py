@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from erpcontinuity.csvsafe import csv_text
+
 from . import selectors, services
 from .filters import RiskFilter
 from .forms import RiskForm, impact_label, likelihood_label
@@ -113,14 +115,6 @@ def heatmap(request: HttpRequest) -> HttpResponse:
     return render(request, "risks/heatmap.html", context)
 
 
-def _csv_text(value) -> str:
-    """Text for a CSV cell; a leading =, +, - or @ is quoted so a spreadsheet does not run it as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 @login_required
 @permission_required("risks.view_risk", raise_exception=True)
 def risk_export(request: HttpRequest) -> HttpResponse:
@@ -159,9 +153,9 @@ def risk_export(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             [
                 risk.pk,
-                _csv_text(risk.title),
+                csv_text(risk.title),
                 risk.get_category_display(),
-                _csv_text("; ".join(s.name for s in risk.services.all())),
+                csv_text("; ".join(s.name for s in risk.services.all())),
                 risk.likelihood,
                 risk.impact,
                 risk.inherent_score,
@@ -170,15 +164,15 @@ def risk_export(request: HttpRequest) -> HttpResponse:
                 risk.residual_impact,
                 risk.residual_score,
                 risk.get_level_display(),
-                _csv_text(risk.owner.get_full_name() or risk.owner.username),
+                csv_text(risk.owner.get_full_name() or risk.owner.username),
                 risk.get_treatment_display(),
-                _csv_text(risk.treatment_plan),
-                _csv_text(risk.controls),
-                _csv_text("; ".join(p.title for p in risk.plans.all())),
+                csv_text(risk.treatment_plan),
+                csv_text(risk.controls),
+                csv_text("; ".join(p.title for p in risk.plans.all())),
                 risk.last_reviewed_on.isoformat() if risk.last_reviewed_on else "",
                 risk.next_review_date.isoformat() if risk.next_review_date else "",
                 _("yes") if risk.review_overdue else _("no"),
-                _csv_text(risk.description),
+                csv_text(risk.description),
             ]
         )
     return response
