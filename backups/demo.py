@@ -9,25 +9,24 @@
 Loaded by `python manage.py load_demo` after plans.demo (it uses its services). Idempotent: a
 policy is looked up by (service, name) and its history is only created with the policy.
 
-The app's own database is protected the same way: register it as a service (e.g. code
-"erp-continuity") with a policy and a directory location, and have its pg_dump job report
-through the API with a token of an it_operations account, e.g.:
-
-    run=$(curl -s -H "Authorization: Token $TOKEN" -d event=start -d policy=$P -d location=$L $URL/api/backup-runs/ | jq .id)
-    pg_dump -Fc -f /var/backups/erpc/erpc-$(date +%F).dump "$DATABASE_URL"
-    curl -s -H "Authorization: Token $TOKEN" -d event=finish -d run=$run \\
-         -d file_path=/var/backups/erpc/erpc-$(date +%F).dump -d size_bytes=$(stat -c%s ...) \\
-         -d checksum_sha256=$(sha256sum ... | cut -d' ' -f1) $URL/api/backup-runs/
+- The app's own database ("ERP Continuity", code erp-continuity): a policy with a directory
+  location under var/backups/erpc. `manage.py backup_self` fills it (pg_dump through the API with
+  a token, see the README); until it has run, the overview shows it red ("no successful backup").
 """
 
 from __future__ import annotations
 
 import datetime
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from plans.models import ERPService
+from plans import services as plan_services
+from plans.models import Department, ERPService
 
 from . import services
 from .models import BackupLocation, BackupPolicy, Verification
@@ -123,11 +122,78 @@ def _docs_policy(service: ERPService, now) -> None:
             )  # fmt: skip
 
 
+SELF_SERVICE = "erp-continuity"
+SELF_POLICY = "pg_dump of the ERP Continuity database"
+SELF_DIR = Path(settings.BASE_DIR) / "var" / "backups" / "erpc"
+
+
+def _scratch_target() -> str:
+    """The server of the app's own database (never the database itself: restore tests create and
+    drop erpc_restore_* databases next to it), when that is PostgreSQL."""
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        return ""
+    return urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
+
+
+def _self_service() -> ERPService:
+    service = ERPService.objects.filter(code=SELF_SERVICE).first()
+    if service is None:
+        service = plan_services.service_create(
+            code=SELF_SERVICE,
+            name="ERP Continuity (this tool)",
+            kind=ERPService.Kind.INFRASTRUCTURE,
+            criticality=ERPService.Criticality.HIGH,
+            rto_minutes=4 * 60,
+            rpo_minutes=24 * 60,
+            mtpd_minutes=48 * 60,
+            owner_department=Department.objects.order_by("pk").first(),
+            description="The continuity tool itself: plans, contacts and runbooks must survive the ERP outage.",
+        )
+    return service
+
+
+def _self_policy(service: ERPService, now) -> None:
+    # A starting point the job can satisfy on its own (one disk copy). Copy var/backups/erpc
+    # off-site, add that location here and raise the numbers to 3-2-1-1.
+    policy = services.policy_create(
+        service=service,
+        name=SELF_POLICY,
+        what=BackupPolicy.What.DATABASE,
+        expected_frequency_minutes=24 * 60,
+        grace_minutes=60,
+        retention_days=14,
+        min_copies=1,
+        min_media_kinds=1,
+        min_offsite=0,
+        require_offline_or_immutable=False,
+        restore_test_every_days=1,
+        scratch_target=_scratch_target(),
+        expected_tables=[{"name": "auth_user", "min_rows": 1}, "plans_erpservice", "backups_backuppolicy"],
+        sanity_queries=[
+            {"name": "migrations applied", "sql": "SELECT count(*) FROM django_migrations", "expect": ">0"},
+            {"name": "services registered", "sql": "SELECT count(*) FROM plans_erpservice", "expect": ">0"},
+        ],
+        min_size_bytes=10_000,
+    )
+    SELF_DIR.mkdir(parents=True, exist_ok=True)
+    services.location_create(
+        policy=policy, name="App server disk (var/backups/erpc)", kind=BackupLocation.Kind.LOCAL,
+        media_type="disk", path=str(SELF_DIR), file_pattern="erpc-*.dump",
+    )  # fmt: skip
+
+
 def load(stdout) -> None:
     now = timezone.now()
     created = []
     with transaction.atomic():
-        for code, name, loader in (("erp-db", DB_POLICY, _db_policy), ("erp-app", DOCS_POLICY, _docs_policy)):
+        _self_service()
+        for code, name, loader in (
+            ("erp-db", DB_POLICY, _db_policy),
+            ("erp-app", DOCS_POLICY, _docs_policy),
+            (SELF_SERVICE, SELF_POLICY, _self_policy),
+        ):
             service = ERPService.objects.filter(code=code).first()
             if service is None or BackupPolicy.objects.filter(service=service, name=name).exists():
                 continue

@@ -4,8 +4,10 @@ verifications (one record per check, pass or fail)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -24,6 +26,54 @@ def mask_url_password(url: str) -> str:
         host = f"{host}:{parts.port}"
     netloc = f"{parts.username or ''}:***@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+EXPECTATION = re.compile(r"^\s*(zero|(>=|<=|==|>|<)\s*-?\d+(\.\d+)?)\s*$", re.IGNORECASE)
+
+
+def _entry_error(index: int, message: str) -> ValidationError:
+    return ValidationError(_("Entry %(n)s: %(message)s") % {"n": index + 1, "message": message})
+
+
+def validate_sanity_queries(value) -> None:
+    """A list of {"name", "sql", "expect"}: each query one SELECT whose first value is compared."""
+    if not isinstance(value, list):
+        raise ValidationError(_('Give a list, e.g. [{"name": "orphans", "sql": "SELECT ...", "expect": "zero"}].'))
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict) or not str(entry.get("sql", "")).strip():
+            raise _entry_error(i, _('give an object with "name", "sql" and "expect".'))
+        if not str(entry.get("name", "")).strip():
+            raise _entry_error(i, _("give the query a name."))
+        if not EXPECTATION.match(str(entry.get("expect", "zero"))):
+            raise _entry_error(i, _('"expect" must be "zero", or a comparison such as ">0", "==3", ">=10".'))
+
+
+def validate_expected_tables(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError(_('Give a list of table names, or of {"name": ..., "min_rows": N}.'))
+    for i, entry in enumerate(value):
+        if isinstance(entry, dict):
+            name, min_rows = entry.get("name"), entry.get("min_rows", 0)
+            if not isinstance(min_rows, int) or isinstance(min_rows, bool) or min_rows < 0:
+                raise _entry_error(i, _('"min_rows" must be a whole number, 0 or more.'))
+        else:
+            name = entry
+        if not isinstance(name, str) or not TABLE_NAME.match(name):
+            raise _entry_error(i, _("give a table name such as orders or sales.orders."))
+
+
+def validate_expected_files(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError(_('Give a list of paths, or of {"path": ..., "min_bytes": N}.'))
+    for i, entry in enumerate(value):
+        path, min_bytes = (entry.get("path"), entry.get("min_bytes", 0)) if isinstance(entry, dict) else (entry, 0)
+        if not isinstance(path, str) or not path.strip() or path.startswith("/") or ".." in path.split("/"):
+            raise _entry_error(i, _("give a relative path inside the archive, without ..."))
+        if not isinstance(min_bytes, int) or isinstance(min_bytes, bool) or min_bytes < 0:
+            raise _entry_error(i, _('"min_bytes" must be a whole number, 0 or more.'))
+
+
+TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 
 
 class BackupPolicy(models.Model):
@@ -103,6 +153,33 @@ class BackupPolicy(models.Model):
     def scratch_target_display(self) -> str:
         return mask_url_password(self.scratch_target)
 
+    def clean(self) -> None:
+        errors = {}
+        if self.min_copies is not None and self.min_copies < 1:
+            errors["min_copies"] = _("A policy needs at least one copy.")
+        elif self.min_copies is not None:
+            if self.min_media_kinds is not None and self.min_media_kinds > self.min_copies:
+                errors["min_media_kinds"] = _("There cannot be more kinds of media than copies (%(n)s).") % {
+                    "n": self.min_copies
+                }
+            if self.min_offsite is not None and self.min_offsite > self.min_copies:
+                errors["min_offsite"] = _("There cannot be more off-site copies than copies (%(n)s).") % {
+                    "n": self.min_copies
+                }
+        if self.scratch_target and urlsplit(self.scratch_target).scheme not in ("postgres", "postgresql"):
+            errors["scratch_target"] = _("Give a postgresql:// URL, or leave it empty.")
+        for name, check in (
+            ("sanity_queries", validate_sanity_queries),
+            ("expected_tables", validate_expected_tables),
+            ("expected_files", validate_expected_files),
+        ):
+            try:
+                check(getattr(self, name))
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
 
 class BackupLocation(models.Model):
     class Kind(models.TextChoices):
@@ -145,6 +222,25 @@ class BackupLocation(models.Model):
     @property
     def is_directory(self) -> bool:
         return self.kind in self.DIRECTORY_KINDS and bool(self.path)
+
+    def clean(self) -> None:
+        # Whether the directory exists is checked by the browser form (backups/forms.py): the
+        # web server and the worker may not see the same disks, and demo data names example paths.
+        errors = {}
+        if self.kind in self.DIRECTORY_KINDS:
+            if not self.path:
+                errors["path"] = _("A directory location needs the path of its directory.")
+            elif not self.path.startswith("/"):
+                errors["path"] = _("Give an absolute path, starting with /.")
+            pattern = self.file_pattern or ""
+            if not pattern.strip():
+                errors["file_pattern"] = _("Give a file pattern, e.g. erp-*.dump (* for every file).")
+            elif "/" in pattern or "\\" in pattern or "\x00" in pattern:
+                errors["file_pattern"] = _("The pattern matches file names in the directory: no / in it.")
+            elif pattern.count("[") != pattern.count("]"):
+                errors["file_pattern"] = _("Unbalanced [ ] in the pattern.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class BackupRun(models.Model):
@@ -245,3 +341,54 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.get_result_display()}"
+
+
+class RestoreProgress(models.Model):
+    """Where the running (or last) restore test of a policy is: written by the worker as the
+    restore goes (phase, tables restored so far), read by the policy page, which refreshes itself
+    while a restore runs. One row per policy, reused by the next restore test."""
+
+    class Phase(models.TextChoices):
+        PREPARING = "preparing", _("Preparing the scratch database")
+        RESTORING = "restoring", _("Restoring")
+        EXTRACTING = "extracting", _("Extracting the archive")
+        CHECKING = "checking", _("Checking tables and sanity queries")
+        DONE = "done", _("Done")
+
+    # A restore whose worker has not written for this long is shown as stalled (the worker died or
+    # hangs); the next restore test starts the record afresh.
+    STALLED_AFTER_SECONDS = 600
+
+    policy = models.OneToOneField(
+        BackupPolicy, on_delete=models.CASCADE, related_name="restore_progress", verbose_name=_("policy")
+    )
+    run = models.ForeignKey(
+        BackupRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("run")
+    )
+    phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices, default=Phase.PREPARING)
+    tables_done = models.PositiveIntegerField(_("tables restored"), default=0)
+    tables_total = models.PositiveIntegerField(_("tables to restore"), null=True, blank=True)
+    current = models.CharField(_("current item"), max_length=255, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("restore progress")
+        verbose_name_plural = _("restore progress")
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.get_phase_display()}"
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+    def stalled(self, now) -> bool:
+        return self.running and (now - self.updated_at).total_seconds() > self.STALLED_AFTER_SECONDS
+
+    @property
+    def percent(self) -> int | None:
+        if not self.tables_total:
+            return None
+        return min(100, int(100 * self.tables_done / self.tables_total))

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -141,8 +142,53 @@ def _tail(text: str, lines: int = 8) -> str:
     return "\n".join((text or "").strip().splitlines()[-lines:])
 
 
-def restore_postgres(*, path: str, fmt: str, scratch_url: str, scratch_name: str, expected_tables, sanity_queries):
-    """Restore `path` into a new database `scratch_name`, check it, and drop it in all cases."""
+def _no_progress(**kwargs) -> None:
+    pass
+
+
+TABLE_DATA = re.compile(r"processing data for table \"?([^\"]+)\"?")
+
+
+def _count_table_data(path: str, env: dict) -> int | None:
+    """How many tables' data a custom-format dump holds (its table of contents), for a percentage."""
+    try:
+        proc = subprocess.run(["pg_restore", "-l", path], env=env, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    return sum(1 for line in proc.stdout.splitlines() if not line.startswith(";") and " TABLE DATA " in line)
+
+
+def _run_restore(cmd: list[str], env: dict, progress, total: int | None) -> tuple[int, str]:
+    """Run the restore tool, following its verbose output line by line to report each table as
+    it is restored. Returns (exit code, the tool's error lines). Killed after the timeout."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(RESTORE_TIMEOUT_SECONDS, proc.kill)
+    timer.start()
+    errors, tail, done = [], [], 0
+    try:
+        for line in proc.stderr:
+            line = line.rstrip()
+            tail = (tail + [line])[-20:]
+            match = TABLE_DATA.search(line)
+            if match:
+                done += 1
+                progress(done=done, total=total, current=match.group(1))
+            elif "error" in line.lower() or "fatal" in line.lower():
+                errors.append(line)
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    return code, "\n".join(errors[-20:] or tail)
+
+
+def restore_postgres(
+    *, path: str, fmt: str, scratch_url: str, scratch_name: str, expected_tables, sanity_queries, progress=None
+):
+    """Restore `path` into a new database `scratch_name`, check it, and drop it in all cases.
+    `progress(phase=..., done=..., total=..., current=...)` hears how far the restore is."""
+    progress = progress or _no_progress
     import psycopg2
     from psycopg2 import sql
 
@@ -167,19 +213,26 @@ def restore_postgres(*, path: str, fmt: str, scratch_url: str, scratch_name: str
         raise RestoreError(_("Cannot create the scratch database: %(error)s") % {"error": str(exc).strip()}) from exc
     try:
         env = {**_env(params), "PGDATABASE": scratch_name}
+        total = None
         if fmt == "pg_custom":
-            cmd = ["pg_restore", "--no-owner", "--no-acl", "--exit-on-error", "-d", scratch_name, os.path.abspath(path)]
+            total = _count_table_data(os.path.abspath(path), env)
+            cmd = ["pg_restore", "--verbose", "--no-owner", "--no-acl", "--exit-on-error", "-d", scratch_name]
+            cmd.append(os.path.abspath(path))
         else:
+            # psql -e echoes each statement; a plain dump loads each table with one COPY … FROM stdin.
             cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", scratch_name, "-f", os.path.abspath(path)]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=RESTORE_TIMEOUT_SECONDS)
-        if proc.returncode != 0:
+        progress(phase="restoring", done=0, total=total)
+        code, stderr = _run_restore(cmd, env, progress, total)
+        details["tables_in_dump"] = total
+        if code != 0:
             message = _("%(tool)s failed (exit %(code)s): %(error)s") % {
                 "tool": tool,
-                "code": proc.returncode,
-                "error": _tail(proc.stderr) or _("no output"),
+                "code": code,
+                "error": _tail(stderr) or _("no output"),
             }
-            details["stderr"] = _tail(proc.stderr, 20)
+            details["stderr"] = _tail(stderr, 20)
             return False, message, details
+        progress(phase="checking", done=total, total=total)
         conn = _connect(params, scratch_name)
         try:
             with conn.cursor() as cur:
@@ -247,33 +300,78 @@ def restore_postgres(*, path: str, fmt: str, scratch_url: str, scratch_name: str
 # --- Archives ------------------------------------------------------------------------------------
 
 
+def unsafe_member(name: str) -> bool:
+    """A member name that would land outside the extraction directory: absolute (/x, C:\\x, \\\\x)
+    or climbing out with "..". Such an archive fails the test instead of being extracted."""
+    normalized = name.replace("\\", "/")
+    if normalized.startswith("/") or re.match(r"^[A-Za-z]:", normalized):
+        return True
+    return ".." in normalized.split("/")
+
+
+def _expected(entry) -> tuple[str, int]:
+    if isinstance(entry, dict):
+        return str(entry.get("path", "")), int(entry.get("min_bytes", 0) or 0)
+    return str(entry), 0
+
+
 def restore_archive(*, path: str, fmt: str, expected_files):
-    """List and extract the archive into a temporary directory, then look for the expected files."""
+    """List the archive, refuse unsafe member names, extract it into a temporary directory
+    (deleted after), then check the expected files are there with at least their minimum size."""
     details: dict = {"format": fmt}
     with tempfile.TemporaryDirectory(prefix="erpc-restore-") as tmp:
+        root = Path(tmp).resolve()
         try:
             if fmt == "zip":
                 with zipfile.ZipFile(path) as archive:
                     names = archive.namelist()
+                    if unsafe := [n for n in names if unsafe_member(n)]:
+                        return (
+                            False,
+                            _("Unsafe member %(name)s: the archive was not extracted.") % {"name": unsafe[0]},
+                            details,
+                        )
                     bad = archive.testzip()
                     if bad is not None:
                         return False, _("zip member %(name)s is corrupt") % {"name": bad}, details
-                    for name in names:
-                        target = (Path(tmp) / name).resolve()
-                        if not str(target).startswith(str(Path(tmp).resolve())):
-                            return False, _("zip member %(name)s escapes the archive") % {"name": name}, details
-                    archive.extractall(tmp)
+                    archive.extractall(root)
             else:
                 with tarfile.open(path) as archive:
-                    names = archive.getnames()
-                    archive.extractall(tmp, filter="data")
-        except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
+                    members = archive.getmembers()
+                    names = [m.name for m in members]
+                    unsafe = [m.name for m in members if unsafe_member(m.name)]
+                    unsafe += [m.name for m in members if (m.issym() or m.islnk()) and unsafe_member(m.linkname)]
+                    if unsafe:
+                        return (
+                            False,
+                            _("Unsafe member %(name)s: the archive was not extracted.") % {"name": unsafe[0]},
+                            details,
+                        )
+                    # The "data" filter also refuses devices, and links pointing out of the directory.
+                    archive.extractall(root, filter="data")
+        except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             return False, _("The archive cannot be extracted: %(error)s") % {"error": exc}, details
         details["members"] = len(names)
-        missing = [name for name in expected_files or [] if not (Path(tmp) / name).exists()]
-        details["missing_files"] = missing
+        details["extracted_bytes"] = sum(
+            f.stat().st_size for f in root.rglob("*") if f.is_file() and not f.is_symlink()
+        )
+        problems, files = [], {}
+        for entry in expected_files or []:
+            name, min_bytes = _expected(entry)
+            target = root / name
+            if not target.is_file():
+                problems.append(name)
+                continue
+            files[name] = size = target.stat().st_size
+            if size < min_bytes:
+                problems.append(
+                    _("%(name)s (%(size)s bytes, expected at least %(min)s)")
+                    % {"name": name, "size": size, "min": min_bytes}
+                )
+        details["files"] = files
+        details["missing_files"] = problems
         if not names:
             return False, _("The archive is empty."), details
-        if missing:
-            return False, _("Missing from the archive: %(files)s") % {"files": ", ".join(missing)}, details
+        if problems:
+            return False, _("Missing from the archive: %(files)s") % {"files": ", ".join(problems)}, details
     return True, _("Extracted %(n)s members.") % {"n": len(names)}, details

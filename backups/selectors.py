@@ -33,6 +33,19 @@ class PolicyRow:
     restore: Verification | None
     restore_state: str
     failing: list[str] = field(default_factory=list)
+    # The age of the newest backup proven usable (checksum or restore passed), as measured by the
+    # last freshness check: what would really be lost if the ERP failed then.
+    measured_rpo_seconds: float | None = None
+
+    @property
+    def measured_rpo_minutes(self) -> int | None:
+        return None if self.measured_rpo_seconds is None else int(self.measured_rpo_seconds // 60)
+
+    @property
+    def measured_rpo_state(self) -> str:
+        if self.measured_rpo_seconds is None:
+            return AMBER
+        return GREEN if self.measured_rpo_seconds <= self.policy.service.rpo_minutes * 60 else RED
 
     @property
     def age_minutes(self) -> int | None:
@@ -130,6 +143,7 @@ def overview_rows(policies, *, now=None) -> list[PolicyRow]:
             restore_state = AMBER
         else:
             restore_state = GREEN
+        last_freshness = last.get(policy.last_freshness_id)
         failing = [
             Verification.Kind(k).label
             for k in Verification.Kind.values
@@ -147,6 +161,7 @@ def overview_rows(policies, *, now=None) -> list[PolicyRow]:
                 restore=restore,
                 restore_state=restore_state,
                 failing=failing,
+                measured_rpo_seconds=last_freshness.measured_rpo_seconds if last_freshness else None,
             )
         )
     return rows

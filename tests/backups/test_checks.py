@@ -341,7 +341,8 @@ def test_a_redelivered_pass_records_each_check_once(monkeypatch):
     monkeypatch.setattr(services, "verify_copies", dies)
     with pytest.raises(SystemExit):
         services.verify_policy(policy=policy, pass_key="tick-1")
-    assert set(policy.verifications.values_list("kind", flat=True)) == {"freshness", "size", "checksum"}
+    # Size and checksum ran before copies died; freshness runs last in a pass.
+    assert set(policy.verifications.values_list("kind", flat=True)) == {"size", "checksum"}
     monkeypatch.setattr(services, "verify_copies", real)
     services.verify_policy(policy=policy, pass_key="tick-1")
     kinds = list(policy.verifications.values_list("kind", flat=True))
@@ -361,3 +362,47 @@ def test_the_measured_rpo_is_the_age_of_the_newest_verified_backup():
         verification = services.verify_freshness(policy=policy)
     assert verification.details["age_seconds"] == 3600
     assert verification.measured_rpo_seconds == 3 * 3600
+
+
+def _firing(policy, kind):
+    return Alert.objects.active().filter(source="backups", fingerprint=f"policy-{policy.pk}-{kind}").first()
+
+
+@pytest.mark.django_db
+def test_a_wrong_checksum_raises_an_alert_and_the_next_good_backup_resolves_it(tmp_path):
+    bad = tmp_path / "erp-1.dump"
+    bad.write_bytes(b"backup content")
+    run = BackupRunFactory(location__path=str(tmp_path), file_path=str(bad), checksum_sha256="0" * 64)
+    policy = run.policy
+    services.verify_checksum(policy=policy)
+    assert "Checksum mismatch" in _firing(policy, "checksum").summary
+    good = tmp_path / "erp-2.dump"
+    good.write_bytes(b"next backup")
+    BackupRunFactory(
+        location=run.location, file_path=str(good), checksum_sha256=hashlib.sha256(b"next backup").hexdigest()
+    )
+    assert services.verify_checksum(policy=policy).result == Verification.Result.PASS
+    assert _firing(policy, "checksum") is None
+
+
+@pytest.mark.django_db
+def test_an_empty_backup_raises_an_alert_and_the_next_good_one_resolves_it():
+    policy = BackupPolicyFactory(min_size_bytes=1)
+    _history(policy, [0])
+    services.verify_size(policy=policy)
+    assert "below the minimum" in _firing(policy, "size").summary
+    _history(policy, [5000])
+    assert services.verify_size(policy=policy).result == Verification.Result.PASS
+    assert _firing(policy, "size") is None
+
+
+@pytest.mark.django_db
+def test_a_missing_offsite_copy_raises_an_alert_and_adding_it_resolves_it():
+    policy = BackupPolicyFactory()
+    _copy(policy, "erp-1.dump", media_type="disk")
+    _copy(policy, "erp-1.dump", media_type="LTO tape", kind=BackupLocation.Kind.TAPE, immutable_or_offline=True)
+    services.verify_copies(policy=policy)
+    assert "0 of 1 off-site copies" in _firing(policy, "copies").summary
+    _copy(policy, "erp-1.dump", media_type="object storage", kind=BackupLocation.Kind.OBJECT_STORAGE, offsite=True)
+    assert services.verify_copies(policy=policy).result == Verification.Result.PASS
+    assert _firing(policy, "copies") is None

@@ -116,3 +116,68 @@ def test_the_compliance_summary_counts_policies_per_state(db):
     BackupPolicyFactory()
     BackupPolicyFactory(enabled=False)
     assert selectors.compliance_summary() == {"ok": 1, "warn": 0, "bad": 1}
+
+
+def test_a_running_restore_shows_its_progress_and_refreshes_the_page(ops_client):
+    from backups import services
+
+    run = BackupRunFactory()
+    progress = services.restore_progress_start(policy=run.policy, run=run)
+    services.restore_progress_update(progress=progress, phase="restoring", done=12, total=48, current="public.gl_entry")
+    page = ops_client.get(f"/backups/{run.policy_id}/").content.decode()
+    assert "Restore test in progress" in page
+    assert '<meta http-equiv="refresh" content="5">' in page
+    assert "12 of 48 tables restored (25%)" in page and "public.gl_entry" in page
+    assert '<progress max="48" value="12">' in page
+
+
+def test_a_stalled_restore_says_so_and_stops_refreshing(ops_client):
+    from backups import services
+    from backups.models import RestoreProgress
+
+    run = BackupRunFactory()
+    progress = services.restore_progress_start(policy=run.policy, run=run)
+    RestoreProgress.objects.filter(pk=progress.pk).update(updated_at=timezone.now() - datetime.timedelta(hours=1))
+    page = ops_client.get(f"/backups/{run.policy_id}/").content.decode()
+    assert "Restore test stalled" in page and "http-equiv" not in page
+
+
+def test_a_finished_restore_shows_no_progress(ops_client):
+    from backups import services
+
+    run = BackupRunFactory()
+    progress = services.restore_progress_start(policy=run.policy, run=run)
+    services.restore_progress_update(progress=progress, finished=True)
+    page = ops_client.get(f"/backups/{run.policy_id}/").content.decode()
+    assert "Restore test in progress" not in page and "http-equiv" not in page
+
+
+def test_the_overview_shows_the_measured_rpo_against_the_rpo(manager_client):
+    from backups import services
+
+    policy = _compliant_policy(service__rpo_minutes=60)
+    run = policy.runs.first()
+    Verification.objects.create(policy=policy, run=run, kind="checksum", result="pass", started_at=timezone.now())
+    policy.runs.update(finished_at=timezone.now() - datetime.timedelta(minutes=150))
+    services.verify_freshness(policy=policy)
+    row = selectors.overview_rows(selectors.policy_list())[0]
+    assert row.measured_rpo_minutes == 150 and row.measured_rpo_state == "bad"
+    page = manager_client.get(OVERVIEW).content.decode()
+    assert "measured RPO (newest verified):" in page
+
+
+def test_the_policy_page_query_count_does_not_grow_with_its_history(ops_client, django_assert_max_num_queries):
+    from backups import services
+
+    policy = _compliant_policy()
+    run = policy.runs.first()
+    services.restore_progress_start(policy=policy, run=run)
+    url = reverse("backups:policy-detail", args=[policy.pk])
+    with django_assert_max_num_queries(20) as first:
+        ops_client.get(url)
+    for i in range(10):
+        BackupRunFactory(location=run.location, file_path=f"/more/erp-{i}.dump")
+        Verification.objects.create(policy=policy, run=run, kind="size", result="pass", started_at=timezone.now())
+    # Same queries with ten more runs and verifications: no query per row.
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        ops_client.get(url)

@@ -258,3 +258,135 @@ def test_a_scratch_database_left_by_a_dead_worker_is_dropped_by_the_next_restore
     finally:
         _psql(pg, "-c", f"DROP DATABASE IF EXISTS {leftover}")
         _psql(pg, "-c", f"DROP DATABASE IF EXISTS {recent}")
+
+
+def _archive_policy(path, expected_files=()):
+    policy = BackupPolicyFactory(expected_files=list(expected_files))
+    BackupRunFactory(location__policy=policy, location__path=str(path.parent), file_path=str(path))
+    return policy
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["../escaped.txt", "docs/../../escaped.txt", "/tmp/escaped-abs.txt"])
+def test_a_tar_member_escaping_the_directory_fails_and_nothing_is_extracted(tmp_path, name):
+    path = tmp_path / "inner" / "evil.tar"
+    path.parent.mkdir()
+    _tar(path, {"ok.txt": b"fine", name: b"pwned"})
+    verification = services.restore_test(policy=_archive_policy(path))
+    assert verification.result == Verification.Result.FAIL
+    assert verification.message == f"Unsafe member {name}: the archive was not extracted."
+    assert not (tmp_path / "escaped.txt").exists() and not Path("/tmp/escaped-abs.txt").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["../escaped.txt", "/escaped-abs.txt"])
+def test_a_zip_member_escaping_the_directory_fails(tmp_path, name):
+    path = tmp_path / "inner" / "evil.zip"
+    path.parent.mkdir()
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("ok.txt", "fine")
+        archive.writestr(zipfile.ZipInfo(name), "pwned")
+    verification = services.restore_test(policy=_archive_policy(path))
+    assert verification.result == Verification.Result.FAIL
+    assert verification.message.startswith(f"Unsafe member {name}")
+    assert not (tmp_path / "escaped.txt").exists()
+
+
+@pytest.mark.django_db
+def test_a_tar_symlink_pointing_outside_fails(tmp_path):
+    path = tmp_path / "links.tar"
+    with tarfile.open(path, "w") as archive:
+        link = tarfile.TarInfo("passwd")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+    verification = services.restore_test(policy=_archive_policy(path))
+    assert verification.result == Verification.Result.FAIL
+    assert verification.message == "Unsafe member passwd: the archive was not extracted."
+
+
+@pytest.mark.django_db
+def test_an_expected_file_smaller_than_its_minimum_fails_and_sizes_are_recorded(tmp_path):
+    path = tmp_path / "docs.tar.gz"
+    _tar(path, {"attachments/index.json": b"{}", "config/erp.ini": b"[erp]\nhost=db\n"})
+    expected = [{"path": "attachments/index.json", "min_bytes": 100}, "config/erp.ini"]
+    verification = services.restore_test(policy=_archive_policy(path, expected))
+    assert verification.result == Verification.Result.FAIL
+    assert verification.message == ("Missing from the archive: attachments/index.json (2 bytes, expected at least 100)")
+    assert verification.details["files"] == {"attachments/index.json": 2, "config/erp.ini": 14}
+    assert verification.details["extracted_bytes"] == 16
+
+
+@pytest.mark.django_db
+def test_a_real_tar_made_by_the_tar_tool_passes(tmp_path):
+    source = tmp_path / "src"
+    (source / "attachments").mkdir(parents=True)
+    (source / "attachments" / "index.json").write_bytes(b'{"files": 1}' * 50)
+    path = tmp_path / "out" / "docs.tar.gz"
+    path.parent.mkdir()
+    subprocess.run(["tar", "-czf", str(path), "-C", str(source), "attachments"], check=True)
+    policy = _archive_policy(path, [{"path": "attachments/index.json", "min_bytes": 100}])
+    verification = services.restore_test(policy=policy)
+    assert verification.result == Verification.Result.PASS, verification.message
+    assert verification.details["files"] == {"attachments/index.json": 600}
+
+
+# --- Progress ------------------------------------------------------------------------------------
+
+
+def test_the_restore_reports_each_table_as_pg_restore_restores_it(pg, source_dumps):
+    calls = []
+    ok, message, details = restore.restore_postgres(
+        path=str(source_dumps["custom"]),
+        fmt="pg_custom",
+        scratch_url=pg,
+        scratch_name=f"{restore.SCRATCH_PREFIX}0_{'0' * 14}_{uuid.uuid4().hex[:6]}",
+        expected_tables=[],
+        sanity_queries=[],
+        progress=lambda **kw: calls.append(kw),
+    )
+    assert ok, message
+    assert calls[0] == {"phase": "restoring", "done": 0, "total": 3}
+    tables = [c["current"] for c in calls if "current" in c]
+    assert sorted(tables) == ["public.ledger", "public.order_lines", "public.orders"]
+    assert [c["done"] for c in calls if "current" in c] == [1, 2, 3]
+    assert calls[-1] == {"phase": "checking", "done": 3, "total": 3}
+
+
+@pytest.mark.django_db
+def test_a_finished_restore_test_leaves_its_progress_done(pg, source_dumps):
+    from backups.models import RestoreProgress
+
+    policy = _policy(pg, source_dumps["custom"])
+    verification = services.restore_test(policy=policy)
+    progress = RestoreProgress.objects.get(policy=policy)
+    assert verification.result == Verification.Result.PASS
+    assert progress.phase == "done" and progress.finished_at is not None
+    assert progress.tables_total == 3 and progress.run == verification.run
+
+
+@pytest.mark.django_db
+def test_a_failed_archive_restore_also_finishes_its_progress(tmp_path):
+    from backups.models import RestoreProgress
+
+    path = tmp_path / "empty.tar"
+    path.write_bytes(b"")
+    policy = _archive_policy(path)
+    services.restore_test(policy=policy)
+    assert RestoreProgress.objects.get(policy=policy).finished_at is not None
+
+
+@pytest.mark.django_db
+def test_the_next_good_dump_resolves_the_restore_alert_of_a_truncated_one(pg, source_dumps, tmp_path):
+    broken = tmp_path / "erp-1.dump"
+    data = source_dumps["custom"].read_bytes()
+    broken.write_bytes(data[: len(data) // 3])
+    policy = _policy(pg, broken)
+    services.restore_test(policy=policy)
+    alert = Alert.objects.get(fingerprint=f"policy-{policy.pk}-restore")
+    assert alert.status == Alert.Status.FIRING
+    good = tmp_path / "erp-2.dump"
+    good.write_bytes(data)
+    BackupRunFactory(location=policy.locations.get(), file_path=str(good), size_bytes=len(data))
+    assert services.restore_test(policy=policy).result == Verification.Result.PASS
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.RESOLVED
