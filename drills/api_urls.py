@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from . import api
+
+router = SimpleRouter()
+router.register("drill-scenarios", api.ScenarioViewSet, basename="api-drill-scenario")
+router.register("drills", api.DrillViewSet, basename="api-drill")
+
+urlpatterns = router.urls

@@ -225,3 +225,49 @@ def lines(
     parts.append(_legend(series, width, height - 4))
     parts.append("</svg>")
     return mark_safe("".join(parts))
+
+
+def paired_hbar(
+    items: Sequence[tuple[str, float | None, float | None]],
+    *,
+    labels: tuple[str, str],
+    title: str = "",
+    unit: str = "",
+    width: int = 720,
+) -> SafeString:
+    """Two horizontal bars per row, e.g. planned vs actual minutes of each step of a drill. A
+    missing value (a step not run) draws no bar and prints "—"."""
+    label_w, bar_h, gap, legend_h = 270, 11, 10, 22
+    height = legend_h + max(1, len(items)) * (2 * bar_h + gap) + 6
+    top = max([v or 0 for _, a, b in items for v in (a, b)], default=0)
+    scale = (width - label_w - 70) / (_nice_max(top) if top else 1)
+    colors = (PALETTE[7], PALETTE[0])
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    x = label_w
+    for color, name in zip(colors, labels, strict=True):
+        parts.append(
+            f'<rect x="{x}" y="4" width="10" height="10" fill="{color}"></rect>'
+            f'<text x="{x + 14}" y="13" font-size="11" fill="#1d2330">{escape(name)}</text>'
+        )
+        x += 30 + text_width(name)
+    for i, (label, first, second) in enumerate(items):
+        y = legend_h + i * (2 * bar_h + gap)
+        shown = label if text_width(label, 12) <= label_w - 12 else label[: max(4, int((label_w - 12) / 9))] + "…"
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + bar_h + 4}" text-anchor="end" font-size="12" fill="#1d2330">'
+            f"<title>{escape(label)}</title>{escape(shown)}</text>"
+        )
+        for k, value in enumerate((first, second)):
+            w = max(0.0, (value or 0) * scale)
+            yy = y + k * bar_h
+            parts.append(
+                f'<rect x="{label_w}" y="{yy}" width="{w:.1f}" height="{bar_h - 1}" fill="{colors[k]}"></rect>'
+                f'<text x="{label_w + w + 4:.1f}" y="{yy + bar_h - 2}" font-size="10" fill="#1d2330">'
+                f"{escape(_fmt(value))}{escape(unit) if value is not None else ''}</text>"
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))

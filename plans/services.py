@@ -7,12 +7,15 @@ rules. A rule broken raises django.core.exceptions.ValidationError with the fiel
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,7 +125,13 @@ def service_delete(*, service: ERPService) -> None:
             _("This service is covered by emergency plans (%(plans)s); remove it from them first.")
             % {"plans": ", ".join(service.plans.values_list("title", flat=True))}
         )
-    service.delete()
+    try:
+        service.delete()
+    except ProtectedError as e:  # e.g. drill results keep their service for the record
+        names = sorted({str(obj._meta.verbose_name_plural) for obj in e.protected_objects})
+        raise ValidationError(
+            _("This service is kept for the record of %(what)s; it cannot be deleted.") % {"what": ", ".join(names)}
+        ) from e
 
 
 def effective_objectives(service: ERPService) -> dict:
@@ -506,3 +515,31 @@ def action_item_update(*, item: ActionItem, **fields) -> ActionItem:
     item.full_clean()
     item.save()
     return item
+
+
+# --- Reminders for overdue action items (drills and incident reviews create them) ----------------
+
+logger = logging.getLogger(__name__)
+
+
+def remind_overdue_action_items(*, today: datetime.date | None = None) -> int:
+    """Email the owner of each overdue action item, at most once a day per item. The claim is a
+    conditional UPDATE, so two runs at once (or a repeated run) send one reminder, not two."""
+    today = today or timezone.localdate()
+    sent = 0
+    for item in ActionItem.objects.overdue(today).exclude(last_reminded_on=today).select_related("owner"):
+        claimed = ActionItem.objects.filter(pk=item.pk).exclude(last_reminded_on=today).update(last_reminded_on=today)
+        if not claimed:
+            continue
+        if item.owner.email:
+            send_mail(
+                subject=_("Action item overdue: %(title)s") % {"title": item.title},
+                message=_("The action item “%(title)s” was due on %(due)s. Finish it or update it:\n%(url)s")
+                % {"title": item.title, "due": item.due_date, "url": settings.SITE_URL + item.get_absolute_url()},
+                from_email=None,
+                recipient_list=[item.owner.email],
+                fail_silently=False,
+            )
+        logger.info("action item reminder item=%s owner=%s due=%s", item.pk, item.owner_id, item.due_date)
+        sent += 1
+    return sent

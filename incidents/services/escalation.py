@@ -111,7 +111,12 @@ def _levels(policy: EscalationPolicy) -> list[EscalationLevel]:
 
 
 def start(*, incident: Incident, services: Iterable[ERPService], now: datetime.datetime) -> None:
-    """Give a new incident its policy and first deadline; notify level 1 at once if its delay is 0."""
+    """Give a new incident its policy and first deadline; notify level 1 at once if its delay is 0.
+
+    Drill incidents never escalate: on-call policies page people outside the drill (the drill
+    pages its own participants, drills/services.py drill_raise_alert)."""
+    if incident.is_drill:
+        return
     policy = policy_for(services)
     if policy is None:
         return

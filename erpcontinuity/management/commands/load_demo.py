@@ -14,6 +14,8 @@ DEMO_LOADERS = [
     "risks.demo",
     "incidents.demo",
     "backups.demo",
+    "drills.demo",
+    "training.demo",
 ]
 
 
