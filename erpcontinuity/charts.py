@@ -45,6 +45,15 @@ def _nice_max(value: float) -> float:
     return 10 * base
 
 
+def _divisions(axis_max: float) -> int:
+    """Gridlines for an axis from 0 to a _nice_max value, each at a round step: small whole
+    maxima (counts of drills, incidents) get one line per unit, never 0.25 of a drill."""
+    if axis_max <= 5 and abs(axis_max - round(axis_max)) < 1e-9:
+        return int(round(axis_max))
+    leading = axis_max / 10 ** math.floor(math.log10(axis_max))
+    return 4 if abs(leading - 2) < 1e-9 else 5
+
+
 def _fmt(value: float) -> str:
     if value is None:
         return "—"
@@ -99,9 +108,10 @@ def _frame(labels: Sequence[str], top: float, *, title: str, unit: str, width: i
         f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for k in range(5):
-        value = axis_max * k / 4
-        y = top_pad + plot_h - plot_h * k / 4
+    divisions = _divisions(axis_max)
+    for k in range(divisions + 1):
+        value = axis_max * k / divisions
+        y = top_pad + plot_h - plot_h * k / divisions
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d9dde5" stroke-width="1"></line>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#5b6475">'
