@@ -324,7 +324,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
     data = selectors.coverage()
     chart = charts.hbar(
         [(_short(row.label), row.percent) for row in data["courses"]],
-        title=_("Completed, % of people assigned, per course"),
+        title=_("Completed per course, as a share of the people assigned"),
         unit="%",
     )
     depts = data["departments"]
