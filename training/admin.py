@@ -1,5 +1,7 @@
 """Admin of training: a back office for administrators. Quiz and assignment changes made here
-skip the authoring pages' checks, so authors are pointed at /training/manage/."""
+skip the authoring pages' checks, so authors are pointed at /training/manage/. Attempts,
+completions and acknowledgements are evidence (who passed, who confirmed which version): the
+admin shows them and never edits or adds them."""
 
 from django.contrib import admin
 
@@ -38,21 +40,31 @@ class AssignmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Read-only: these rows are written by training/services.py only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(RecordAdmin):
     list_display = ["user", "course", "score", "passed", "submitted_at"]
     list_filter = ["course", "passed"]
     readonly_fields = ["answers"]
 
 
 @admin.register(Completion)
-class CompletionAdmin(admin.ModelAdmin):
+class CompletionAdmin(RecordAdmin):
     list_display = ["user", "course", "completed_at", "expires_at"]
     list_filter = ["course"]
 
 
 @admin.register(Acknowledgement)
-class AcknowledgementAdmin(admin.ModelAdmin):
+class AcknowledgementAdmin(RecordAdmin):
     list_display = ["user", "plan_version", "fallback", "fallback_version", "acknowledged_at"]
 
 
