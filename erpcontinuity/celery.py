@@ -24,8 +24,12 @@ app.conf.beat_schedule = {
     # claim_due_checks); fold old samples into hourly aggregates once an hour.
     "monitoring-tick": {"task": "monitoring.tasks.tick", "schedule": 5.0},
     "monitoring-retention": {"task": "monitoring.tasks.apply_retention", "schedule": 3600.0},
+    # Training: remind people of courses due soon, overdue or expiring, once a day each at most.
+    "training-reminders": {"task": "training.tasks.send_reminders", "schedule": 3600.0},
     "risks-review-reminders": {
         "task": "risks.tasks.remind_overdue_reviews",
         "schedule": 3600.0,
     },
+    # Overdue action items (drill findings, incident reviews): owners emailed once a day per item.
+    "plans-action-item-reminders": {"task": "plans.tasks.remind_overdue_action_items", "schedule": 3600.0},
 }

@@ -62,11 +62,34 @@ MONITORING_MODELS = [
     ("monitoring", "check"),
     ("monitoring", "sample"),
     ("monitoring", "hourlyaggregate"),
+    ("monitoring", "event"),
 ]
 
 # Drills (drills/) and training (training/): each app's permissions per role, merged below.
-DRILL_PERMISSIONS: dict[str, list[str]] = {IT_OPERATIONS: [], MANAGER: [], BUSINESS_USER: []}
-TRAINING_PERMISSIONS: dict[str, list[str]] = {IT_OPERATIONS: [], MANAGER: [], BUSINESS_USER: []}
+# Drills: managers plan (scenarios, drills), read every drill and report, and may run any drill;
+# ops read every drill and run those they facilitate (object check in drills/services.py can_run);
+# business users see only the drills they take part in (view_drill without view_all_drills).
+DRILL_PERMISSIONS: dict[str, list[str]] = {
+    IT_OPERATIONS: ["drills.view_scenario", "drills.view_drill", "drills.view_all_drills", "drills.run_drill"],
+    MANAGER: [
+        *_crud("drills", "scenario"),
+        *_crud("drills", "drill"),
+        "drills.view_all_drills",
+        "drills.run_drill",
+    ],
+    BUSINESS_USER: ["drills.view_drill"],
+}
+TRAINING_PERMISSIONS: dict[str, list[str]] = {
+    # Everyone takes courses and acknowledges plans with no permission (logged in is enough);
+    # managers author courses, assign them and read coverage.
+    IT_OPERATIONS: [],
+    MANAGER: [
+        *[p for m in ("course", "question", "choice", "assignment", "courseattachment") for p in _crud("training", m)],
+        *[p for m in ("attempt", "completion", "acknowledgement") for p in _crud("training", m, "v")],
+        "training.view_coverage",
+    ],
+    BUSINESS_USER: [],
+}
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     IT_OPERATIONS: [

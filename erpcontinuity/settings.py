@@ -309,3 +309,7 @@ ROLE_LABELS = {
     "manager": _("Manager"),
     "business_user": _("Business user"),
 }
+
+# Monitoring: the directories log pattern checks may read (a check cannot point the worker at any
+# file it can open, such as the app's own .env).
+MONITORING_LOG_DIRS = env.list("MONITORING_LOG_DIRS", default=["/var/log"])

@@ -20,6 +20,7 @@ from backups import selectors as backup_selectors
 from incidents import selectors as incident_selectors
 from incidents import services as incident_services
 from incidents.models import Incident
+from monitoring import selectors as monitoring_selectors
 from plans import selectors as plan_selectors
 from risks import selectors as risk_selectors
 
@@ -55,6 +56,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["open_action_items"] = list(plan_selectors.action_item_list().open().order_by("due_date", "id")[:8])
     if request.user.has_perm("backups.view_backuppolicy"):
         context["backup_compliance"] = backup_selectors.compliance_summary()
+    if request.user.has_perm("monitoring.view_check"):
+        context["monitoring_not_ok"] = monitoring_selectors.checks_not_ok()
     return render(request, "dashboard.html", context)
 
 

@@ -1,5 +1,5 @@
-"""Monitoring API: checks (CRUD, secrets masked), pushed metrics and heartbeats (token holding
-monitoring.push_metrics), and a receiver for Prometheus Alertmanager webhooks (payload version 4).
+"""Monitoring API: checks (CRUD, secrets masked), pushed metrics, heartbeats, log lines and
+security events (token holding monitoring.push_metrics), and a receiver for Prometheus Alertmanager webhooks (payload version 4).
 Thin views: validate with a serializer, call the service, render."""
 
 from __future__ import annotations
@@ -83,17 +83,65 @@ class CheckViewSet(viewsets.ModelViewSet):
         return Response(CheckSerializer(services.heartbeat_ping(check=check)).data)
 
 
+class MetricSampleSerializer(serializers.Serializer):
+    """One pushed sample (documentation of the batch; the service validates the batch whole)."""
+
+    check = serializers.IntegerField(help_text=_("The check's id."))
+    value = serializers.FloatField(required=False, allow_null=True)
+    at = serializers.DateTimeField(required=False, help_text=_("ISO 8601 with a time zone; default now."))
+    error = serializers.CharField(required=False, allow_blank=True)
+
+
+class MetricBatchSerializer(serializers.Serializer):
+    samples = MetricSampleSerializer(many=True)
+
+
+class EventItemSerializer(serializers.Serializer):
+    """One pushed log line or security event (documentation; the service validates the batch)."""
+
+    kind = serializers.CharField(help_text="log, login_failure, privileged_operation or deletion")
+    service = serializers.CharField(help_text=_("The ERP service's code."))
+    at = serializers.DateTimeField(required=False, help_text=_("ISO 8601 with a time zone; default now."))
+    user = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    message = serializers.CharField(required=False, allow_blank=True, help_text=_("The log line (required for log)."))
+
+
+class EventBatchSerializer(serializers.Serializer):
+    events = EventItemSerializer(many=True)
+
+
+class WrittenSerializer(serializers.Serializer):
+    written = serializers.IntegerField()
+
+
+class EventsView(APIView):
+    """POST {"events": [{"kind": "login_failure", "service": "erp-core", "user": "jdoe",
+    "source": "10.0.0.7", "at": "2026-…Z"}, {"kind": "log", "service": "erp-core",
+    "message": "ORA-00060: deadlock detected"}, ...]} → 201. Log lines feed log pattern checks,
+    the other kinds security and behaviour rules. A bad item gives 400 naming it
+    ("events[3].service") and nothing of the batch is written."""
+
+    permission_classes = [CanPushMetrics]
+
+    @extend_schema(request=EventBatchSerializer, responses={201: WrittenSerializer})
+    def post(self, request):
+        events = request.data.get("events") if isinstance(request.data, dict) else None
+        written = services.ingest_events(events=events)
+        return Response({"written": written}, status=status.HTTP_201_CREATED)
+
+
 class MetricsView(APIView):
     """POST {"samples": [{"check": id, "value": 1.5, "at": "2026-…Z", "error": ""}, ...]} → 201.
     A bad sample gives 400 naming it ("samples[3].value") and nothing of the batch is written."""
 
     permission_classes = [CanPushMetrics]
 
-    @extend_schema(request=None, responses={201: None})
+    @extend_schema(request=MetricBatchSerializer, responses={201: WrittenSerializer})
     def post(self, request):
         samples = request.data.get("samples") if isinstance(request.data, dict) else None
         written = services.ingest_metrics(samples=samples, user=request.user)
-        return Response({"written": len(written)}, status=status.HTTP_201_CREATED)
+        return Response({"written": written}, status=status.HTTP_201_CREATED)
 
 
 def _validate_am_status(value: str) -> str:

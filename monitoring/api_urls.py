@@ -10,6 +10,7 @@ router.register("checks", api.CheckViewSet, basename="api-check")
 
 urlpatterns = [
     path("metrics/", api.MetricsView.as_view(), name="api-metrics"),
+    path("events/", api.EventsView.as_view(), name="api-monitoring-events"),
     path("alertmanager/", api.AlertmanagerView.as_view(), name="api-alertmanager"),
     *router.urls,
 ]

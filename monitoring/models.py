@@ -6,10 +6,13 @@ Django's Model.check() class method."""
 
 from __future__ import annotations
 
+import datetime
+import os
 import re
 import secrets
 from urllib.parse import urlsplit
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -24,6 +27,29 @@ WRITE_WORDS = re.compile(
     r"\b(insert|update|delete|merge|drop|alter|create|truncate|grant|revoke|copy|call|do|lock|vacuum|set)\b",
     re.IGNORECASE,
 )
+
+
+EVENT_RULES = ("count", "outside_hours")
+
+
+def log_dirs() -> list[str]:
+    """Directories log pattern checks may read (settings.MONITORING_LOG_DIRS), so a check cannot
+    be pointed at any file the worker can read."""
+    return list(getattr(django_settings, "MONITORING_LOG_DIRS", ["/var/log"]))
+
+
+def _within(path: str, root: str) -> bool:
+    path, root = os.path.realpath(path), os.path.realpath(root)
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _parse_hhmm(value) -> datetime.time | None:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
+        return None
+    hours, minutes = (int(x) for x in value.split(":"))
+    if hours > 23 or minutes > 59:
+        return None
+    return datetime.time(hours, minutes)
 
 
 def _new_token() -> str:
@@ -75,7 +101,11 @@ class Check(models.Model):
         CRITICAL = "critical", _("Critical")
         UNKNOWN = "unknown", _("Unknown")
 
-    POLLED_KINDS = (Kind.HTTP, Kind.TCP, Kind.SQL, Kind.PROMETHEUS, Kind.HEARTBEAT)
+    POLLED_KINDS = (
+        Kind.HTTP, Kind.TCP, Kind.SQL, Kind.PROMETHEUS, Kind.HEARTBEAT, Kind.LOG_PATTERN, Kind.EVENT_RULE,
+    )  # fmt: skip
+    # Probed concurrently in batches by one task (asyncio), not one task per check.
+    BATCHED_KINDS = (Kind.HTTP, Kind.TCP)
 
     service = models.ForeignKey(
         "plans.ERPService", on_delete=models.CASCADE, related_name="checks", verbose_name=_("service")
@@ -111,6 +141,8 @@ class Check(models.Model):
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_ping_at = models.DateTimeField(_("last ping"), null=True, blank=True)
+    # Log pattern checks reading a file: {"inode": …, "offset": …} of the next unread byte.
+    log_cursor = models.JSONField(default=dict, blank=True, editable=False)
     token = models.CharField(_("push token"), max_length=64, unique=True, default=_new_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -143,7 +175,9 @@ class Check(models.Model):
             cleaner(self.settings, errors)
         # HTTP and TCP checks breach on an error alone; other kinds need a threshold or the baseline.
         needs_threshold = (
-            self.kind not in (self.Kind.HEARTBEAT, self.Kind.HTTP, self.Kind.TCP) and not self.use_baseline
+            self.kind not in (self.Kind.HEARTBEAT, self.Kind.HTTP, self.Kind.TCP)
+            and not self.use_baseline
+            and not (self.kind == self.Kind.EVENT_RULE and self.settings.get("rule") == "outside_hours")
         )
         if needs_threshold and self.warning_threshold is None and self.critical_threshold is None:
             errors["warning_threshold"] = _("Give a warning or critical threshold, or use the baseline.")
@@ -218,12 +252,46 @@ class Check(models.Model):
         self._positive(s, errors, "grace_minutes")
 
     def _clean_log_pattern(self, s, errors) -> None:
-        try:
-            re.compile(s.get("pattern") or "")
-        except re.error as e:
-            errors["pattern"] = _("Not a valid regular expression: %(error)s") % {"error": e}
-        if not s.get("pattern"):
+        pattern = s.get("pattern")
+        if not pattern or not isinstance(pattern, str):
             errors["pattern"] = _("Give a regular expression.")
+        else:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                errors["pattern"] = _("Not a valid regular expression: %(error)s") % {"error": e}
+        self._positive(s, errors, "window_minutes", maximum=24 * 60)
+        path = s.get("path", "")
+        if path:
+            if not isinstance(path, str) or not os.path.isabs(path):
+                errors["path"] = _("Give an absolute file path, or leave it empty for lines pushed through the API.")
+            elif not any(_within(path, root) for root in log_dirs()):
+                errors["path"] = _("Log files must be under %(dirs)s (setting MONITORING_LOG_DIRS).") % {
+                    "dirs": ", ".join(log_dirs()) or "—"
+                }
+
+    def _clean_event_rule(self, s, errors) -> None:
+        if s.get("event") not in Event.Kind.values or s.get("event") == Event.Kind.LOG:
+            errors["event"] = _("Use one of %(kinds)s.") % {
+                "kinds": ", ".join(k for k in Event.Kind.values if k != Event.Kind.LOG)
+            }
+        rule = s.get("rule", "count")
+        if rule not in EVENT_RULES:
+            errors["rule"] = _("Use one of %(rules)s.") % {"rules": ", ".join(EVENT_RULES)}
+        if s.get("group_by", "") not in ("", "user", "source"):
+            errors["group_by"] = _('Use "user", "source" or nothing.')
+        self._positive(s, errors, "window_minutes", maximum=7 * 24 * 60)
+        if rule == "outside_hours":
+            for key, default in (("work_start", "08:00"), ("work_end", "18:00")):
+                if not _parse_hhmm(s.get(key, default)):
+                    errors[key] = _("Give a time as HH:MM.")
+            days = s.get("work_days", [1, 2, 3, 4, 5])
+            if (
+                not isinstance(days, list)
+                or not days
+                or any(isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 7 for d in days)
+            ):
+                errors["work_days"] = _("Give the working days as numbers 1 (Monday) to 7 (Sunday).")
 
 
 class Sample(models.Model):
@@ -265,3 +333,36 @@ class HourlyAggregate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.monitor_check_id} @ {self.hour:%Y-%m-%d %H:00}"
+
+
+class Event(models.Model):
+    """A pushed log line or security/behaviour event (and the lines of a log file that matched a
+    log pattern check). Log pattern and event rule checks count these per window; they are kept
+    for EVENT_RETENTION_DAYS (monitoring/services.py)."""
+
+    class Kind(models.TextChoices):
+        LOG = "log", _("Log line")
+        LOGIN_FAILURE = "login_failure", _("Login failure")
+        PRIVILEGED = "privileged_operation", _("Privileged operation")
+        DELETION = "deletion", _("Deletion")
+
+    service = models.ForeignKey(
+        "plans.ERPService", on_delete=models.CASCADE, related_name="monitoring_events", verbose_name=_("service")
+    )
+    monitor_check = models.ForeignKey(
+        Check, on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("check")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    at = models.DateTimeField(_("at"))
+    user = models.CharField(_("user"), max_length=150, blank=True)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["service", "kind", "at"]), models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M:%S}"

@@ -5,6 +5,8 @@ secret (database URLs are masked)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import socket
 import sqlite3
@@ -13,11 +15,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import httpx
 from django.utils import timezone
 
+from . import services
 from .models import Check, mask_settings, validate_read_only_query
 
 Result = tuple[float | None, str]
+USER_AGENT = "erpcontinuity-monitor"
 
 
 def _elapsed_ms(start: float) -> float:
@@ -30,7 +35,7 @@ def probe_http(settings: dict, timeout: float) -> Result:
     expected = int(settings.get("expected_status", 200))
     needle = settings.get("body_contains", "")
     timeout = float(settings.get("timeout") or timeout)
-    request = urllib.request.Request(url, method=method, headers={"User-Agent": "erpcontinuity-monitor"})
+    request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT})
     start = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only (clean)
@@ -46,7 +51,10 @@ def probe_http(settings: dict, timeout: float) -> Result:
         return None, f"cannot reach {url}: {reason}"
     except OSError as e:
         return None, f"cannot reach {url}: {e}"
-    elapsed = _elapsed_ms(start)
+    return _judge_http(status, body, expected, needle, _elapsed_ms(start))
+
+
+def _judge_http(status: int, body: bytes, expected: int, needle: str, elapsed: float) -> Result:
     if status != expected:
         return None, f"status {status}, expected {expected}"
     if needle and needle not in body.decode("utf-8", "replace"):
@@ -145,6 +153,82 @@ def probe_heartbeat(check: Check, now=None) -> Result:
     return round((now - since).total_seconds() / 60, 3), ""
 
 
+# --- Concurrent probes: many HTTP/TCP checks in one worker process ------------------------------
+
+
+async def probe_http_async(client: httpx.AsyncClient, settings: dict, timeout: float) -> Result:
+    url = settings["url"]
+    expected = int(settings.get("expected_status", 200))
+    timeout = float(settings.get("timeout") or timeout)
+    start = time.perf_counter()
+    try:
+        response = await client.request(settings.get("method", "GET"), url, timeout=timeout)
+    except httpx.TimeoutException:
+        return None, f"timed out after {timeout:g} s"
+    except (httpx.HTTPError, OSError) as e:
+        return None, f"cannot reach {url}: {e or e.__class__.__name__}"
+    return _judge_http(
+        response.status_code, response.content[:1_000_000], expected, settings.get("body_contains", ""),
+        _elapsed_ms(start),
+    )  # fmt: skip
+
+
+async def probe_tcp_async(settings: dict, timeout: float) -> Result:
+    start = time.perf_counter()
+    try:
+        _reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(settings["host"], int(settings["port"])), timeout
+        )
+    except TimeoutError:
+        return None, f"timed out after {timeout:g} s"
+    except OSError as e:
+        return None, f"cannot connect to {settings['host']}:{settings['port']}: {e.strerror or e}"
+    elapsed = _elapsed_ms(start)
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return elapsed, ""
+
+
+async def _run_many(checks: list[Check], concurrency: int) -> list[Result]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    gate = asyncio.Semaphore(concurrency)  # TCP connects too
+    async with httpx.AsyncClient(limits=limits, follow_redirects=True, headers={"User-Agent": USER_AGENT}) as client:
+
+        async def one(check: Check) -> Result:
+            settings, timeout = check.settings or {}, float(check.timeout_seconds)
+            async with gate:
+                try:
+                    if check.kind == Check.Kind.HTTP:
+                        return await probe_http_async(client, settings, timeout)
+                    if check.kind == Check.Kind.TCP:
+                        return await probe_tcp_async(settings, timeout)
+                except KeyError as e:
+                    return None, f"missing setting {e}"
+                except Exception as e:  # noqa: BLE001 - one bad check must not sink the batch
+                    return None, f"probe failed: {e.__class__.__name__}: {e}"
+            return None, f"{check.get_kind_display()} checks are not batched"
+
+        return list(await asyncio.gather(*(one(c) for c in checks)))
+
+
+def run_many(checks: list[Check], *, concurrency: int = 100) -> list[Result]:
+    """Probe HTTP and TCP checks concurrently on one event loop (at most `concurrency`
+    connections at a time); the results in the order of `checks`."""
+    return asyncio.run(_run_many(checks, concurrency))
+
+
+def probe_log_pattern(check: Check, now=None) -> Result:
+    """Reads the new lines of the check's file (if it has one), then counts the matches in the
+    window (file lines and pushed lines of the service)."""
+    now = now or timezone.now()
+    if (check.settings or {}).get("path"):
+        error = services.read_log_file(check=check, now=now)
+        if error:
+            return None, error
+    return float(services.log_matches(check=check, now=now)), ""
+
+
 def run_probe(check: Check, now=None) -> Result:
     settings, timeout = check.settings or {}, float(check.timeout_seconds)
     try:
@@ -158,6 +242,10 @@ def run_probe(check: Check, now=None) -> Result:
             return probe_prometheus(settings, timeout)
         if check.kind == Check.Kind.HEARTBEAT:
             return probe_heartbeat(check, now)
+        if check.kind == Check.Kind.LOG_PATTERN:
+            return probe_log_pattern(check, now)
+        if check.kind == Check.Kind.EVENT_RULE:
+            return services.event_rule_value(check=check, now=now), ""
     except KeyError as e:
         return None, f"missing setting {e}"
     return None, f"{check.get_kind_display()} checks are not polled"

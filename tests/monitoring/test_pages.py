@@ -94,8 +94,8 @@ def test_unknown_filter_values_are_ignored(manager_client):
 def test_the_list_query_count_is_constant_as_checks_grow(manager_client, django_assert_max_num_queries):
     _check()
     # session, user, user permissions, group permissions, count, checks with their services,
-    # services having checks (filter), the user's groups (nav).
-    with django_assert_max_num_queries(9) as few:
+    # counts per state, services having checks (filter), the user's groups (nav).
+    with django_assert_max_num_queries(10) as few:
         manager_client.get(LIST)
     for _ in range(10):
         _http_check(name="Another")
@@ -158,15 +158,14 @@ def test_run_now_queues_a_run_through_the_service(ops_client, django_capture_on_
     delay.assert_called_once_with(check.pk)
 
 
-def test_a_pushed_check_cannot_be_run_now(ops_client, django_capture_on_commit_callbacks):
-    check = _check(kind="log_pattern", settings={"pattern": "ERROR"}, name="Errors in the log")
+def test_a_log_check_of_pushed_lines_can_be_run_now(ops_client, django_capture_on_commit_callbacks):
+    check = _check(kind="log_pattern", settings={"pattern": "ERROR"}, name="Errors in the log", warning_threshold=1)
     with (
         mock.patch("monitoring.tasks.run_check.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        response = ops_client.post(reverse("monitoring:check-run", args=[check.pk]), follow=True)
-    assert "cannot be run from here" in response.content.decode()
-    delay.assert_not_called()
+        ops_client.post(reverse("monitoring:check-run", args=[check.pk]), follow=True)
+    delay.assert_called_once_with(check.pk)
 
 
 def test_actions_need_a_post(ops_client):
@@ -188,3 +187,57 @@ def test_only_those_who_may_change_checks_may_pause_or_run_them(role_clients, ro
     if role == "manager":
         page = client.get(reverse("monitoring:check-detail", args=[check.pk])).content.decode()
         assert "Run now" not in page and "Pause" not in page
+
+
+def test_the_list_counts_checks_per_state_and_refreshes_its_table_alone(manager_client):
+    services.record(check=_check(name="Green"), value=1)
+    services.record(check=_http_check(name="Red"), value=None, error="refused")
+    _http_check(name="New")
+    page = manager_client.get(LIST).content.decode()
+    assert 'data-refresh-seconds="30"' in page
+    partial = manager_client.get(LIST + "?partial=1&state=unknown").content.decode()
+    assert "<html" not in partial and "Red" in partial and "Green" not in partial
+    assert '<span class="badge bad">Unknown</span> 2' in partial  # a new check is unknown until run
+
+
+def test_the_dashboard_block_lists_checks_not_ok_worst_first():
+    from django.template.loader import render_to_string
+
+    from monitoring.selectors import checks_not_ok
+
+    services.record(check=_check(name="Fine"), value=1)
+    services.record(check=_check(name="Stuck A"), value=60)  # critical
+    services.record(check=_http_check(name="Portal"), value=None, error="refused")  # unknown
+    _http_check(name="Quiet", paused=True)
+    summary = checks_not_ok()
+    assert summary["count"] == 2 and [c.name for c in summary["checks"]] == ["Stuck A", "Portal"]
+    html = render_to_string("monitoring/_dashboard.html", {"monitoring_not_ok": summary})
+    assert "Stuck A" in html and "Fine" not in html and "Quiet" not in html
+
+
+def test_the_demo_checks_load_once_and_pass_validation():
+    import io
+
+    from monitoring import demo
+
+    for code in ("erp-continuity", "erp-db", "erp-app", "identity", "finance", "sales"):
+        ServiceFactory(code=code)
+    with mock.patch.object(demo, "_own_database_url", return_value="sqlite:////tmp/erpc.sqlite3"):
+        demo.load(io.StringIO())
+        demo.load(io.StringIO())
+    assert Check.objects.count() == len(demo.CHECKS) + 1
+    assert set(Check.objects.values_list("kind", flat=True)) == set(Check.Kind.values)
+    assert Sample.objects.filter(monitor_check__kind="prometheus").count() == demo.HISTORY_DAYS * 96
+
+
+def test_the_check_page_lists_the_alerts_and_incidents_it_raised(ops_client, django_assert_max_num_queries):
+    check = _http_check(name="Portal")
+    services.record(check=check, value=None, error="refused")
+    services.record(check=check, value=12)
+    services.record(check=check, value=None, error="timed out")
+    with django_assert_max_num_queries(14):
+        page = ops_client.get(check.get_absolute_url()).content.decode()
+    # Two firings (the first resolved by the good result between them), each on the page.
+    assert "Portal is Unknown: refused" in page and "Portal is Unknown: timed out" in page
+    for incident in check.service.incidents.all():
+        assert incident.get_absolute_url() in page

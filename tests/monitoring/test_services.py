@@ -240,12 +240,12 @@ def test_the_tick_claims_due_unpaused_checks_once(django_capture_on_commit_callb
     make_check(paused=True)
     later = make_check()
     Check.objects.filter(pk=later.pk).update(next_run_at=timezone.now() + datetime.timedelta(hours=1))
-    with mock.patch("monitoring.tasks.run_check.delay") as delay:
+    with mock.patch("monitoring.tasks.run_batch.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             assert services.claim_due_checks() == [due.pk]
         with django_capture_on_commit_callbacks(execute=True):
             assert services.claim_due_checks() == []
-    delay.assert_called_once_with(due.pk)
+    delay.assert_called_once_with([due.pk])
 
 
 # --- Pushed metrics ---
@@ -257,7 +257,7 @@ def test_a_metrics_batch_is_all_or_nothing():
         services.ingest_metrics(samples=[{"check": check.pk, "value": 1}, {"check": check.pk, "value": "x"}])
     assert "samples[1].value" in e.value.message_dict
     assert not Sample.objects.exists()
-    assert len(services.ingest_metrics(samples=[{"check": check.pk, "value": 1}, {"check": check.pk, "value": 2}])) == 2
+    assert services.ingest_metrics(samples=[{"check": check.pk, "value": 1}, {"check": check.pk, "value": 2}]) == 2
 
 
 # --- Retention ---
@@ -292,3 +292,22 @@ def test_a_warning_that_turns_critical_raises_the_alert_severity():
     check.refresh_from_db()
     alert = Alert.objects.get()
     assert check.state == "critical" and alert.severity == "sev2"
+
+
+def test_a_pushed_batch_evaluates_each_checks_samples_in_order():
+    check = make_check(kind="prometheus", settings={"server_url": "http://p:9090", "expression": "up"})
+    check = services.check_update(check=check, breaches_to_fire=2, recoveries_to_clear=2)
+    now = timezone.now()
+    batch = [
+        {"check": check.pk, "value": v, "at": (now + datetime.timedelta(seconds=i)).isoformat()}
+        for i, v in enumerate([3000, 3000, 10, 10])
+    ]
+    # Two breaches fire (critical), then two good results recover: one alert, raised then resolved.
+    assert services.ingest_metrics(samples=batch) == 4
+    check.refresh_from_db()
+    assert check.state == "ok"
+    alert = Alert.objects.get(fingerprint=f"check-{check.pk}")
+    assert alert.status == "resolved" and alert.severity == "sev2"
+    assert list(Sample.objects.order_by("at").values_list("status", flat=True)) == [
+        "critical", "critical", "ok", "ok",
+    ]  # fmt: skip

@@ -14,6 +14,7 @@ DEMO_LOADERS = [
     "risks.demo",
     "incidents.demo",
     "backups.demo",
+    "monitoring.demo",
     "drills.demo",
     "training.demo",
 ]
