@@ -3,7 +3,8 @@ of history so the charts (and the learned baseline band) show something at once.
 
 Loaded by `python manage.py load_demo` after plans.demo. Idempotent: checks are looked up by name
 and only created (through monitoring.services) when missing. The HTTP check polls this tool's own
-/healthz on the embedded default address, so a newcomer sees it go green when the worker runs."""
+/healthz on the embedded default address, so a newcomer sees it run when the worker runs; the
+nightly-export heartbeat got its last push three hours ago."""
 
 from __future__ import annotations
 
@@ -56,6 +57,10 @@ CHECKS = [
     },
 ]  # fmt: skip
 HISTORY_DAYS = 7
+# Checks that point at servers a demo machine may not have (a Prometheus, the ERP database port):
+# loaded paused, with their history, so they raise nothing until someone points them at real
+# servers and resumes them.
+PAUSED = {"ERP application server load", "ERP database port"}
 # The SQL check reads this tool's own database (the demo has no ERP database to query).
 SQL_CHECK = {
     "service": "erp-continuity", "name": "Open incidents in ERP Continuity", "kind": "sql",
@@ -87,7 +92,9 @@ def _history(check: Check, now: datetime.datetime, rng: random.Random) -> None:
         else:
             value = rng.uniform(8, 40) if check.kind == Check.Kind.HTTP else rng.uniform(0.3, 2.0)
         rows.append(Sample(monitor_check=check, at=at, value=round(value, 3)))
-    Sample.objects.bulk_create(rows, batch_size=1000)
+    Sample.objects.bulk_create(rows[:-1], batch_size=1000)
+    # The newest sample goes through the service, so the check has a state and a last value.
+    services.record(check=check, value=rows[-1].value, at=rows[-1].at)
 
 
 @transaction.atomic
@@ -108,5 +115,9 @@ def load(stdout) -> None:
         check = services.check_create(service=service, **spec)
         if check.kind in (Check.Kind.HTTP, Check.Kind.TCP, Check.Kind.PROMETHEUS):
             _history(check, now, rng)
+        if check.name in PAUSED:
+            services.check_set_paused(check=check, paused=True)
+        if check.kind == Check.Kind.HEARTBEAT:
+            services.heartbeat_ping(check=check, at=now - datetime.timedelta(hours=3))
         created += 1
     stdout.write(f"monitoring: checks {created} new")
