@@ -22,7 +22,7 @@ from incidents.models import Alert
 from plans.models import ERPService
 
 from . import services
-from .forms import CheckForm
+from .forms import KIND_FIELDS, CheckForm
 from .models import Check, Sample
 
 PAGE_SIZE = 50
@@ -118,7 +118,24 @@ def _chart(check: Check, now: datetime.datetime):
         title=_("Last 24 hours"),
         target=target,
         target_label=target_label if target is not None else "",
+        # The chart spans the page: a wide canvas keeps its text at reading size.
+        width=1100,
+        height=260,
     )
+
+
+def _settings_items(check: Check) -> list[tuple[str, object]]:
+    """The check's settings (secrets masked) under the labels of the form that edits them, in
+    the form's order; a key the form does not know keeps its own name."""
+    masked = check.masked_settings
+    items = []
+    for field, key in KIND_FIELDS.get(check.kind, []):
+        if key in masked:
+            value = masked.pop(key)
+            if isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
+            items.append((CheckForm.base_fields[field].label, value))
+    return items + sorted(masked.items())
 
 
 @login_required
@@ -129,7 +146,7 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "check": check,
         "badge": STATE_BADGE.get(check.state, "bad"),
-        "settings_items": sorted(check.masked_settings.items()),
+        "settings_items": _settings_items(check),
         "comparison_label": Check.Comparison(comparison).label,
         "warning": warning,
         "critical": critical,
