@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_admin_reads_an_attempt_but_cannot_change_or_add_one(admin_client, business_user):
     course = CourseFactory(pass_mark=50)
-    questions = quiz(course, [("Where are the paper forms?", [True, False])])
+    questions = quiz(course, [("single", [True, False])])
     attempt = services.attempt_submit(user=business_user, course=course, answers=right_answers(questions))
 
     page = admin_client.get(f"/admin/training/attempt/{attempt.pk}/change/")
