@@ -230,12 +230,28 @@ def mark_stale_runs(*, now=None) -> int:
 @transaction.atomic
 def scan_location(*, location: BackupLocation) -> list[BackupRun]:
     """Record every file of a directory location matching its pattern. Idempotent: a known file
-    only gets its size and modification time refreshed. Returns the runs created."""
+    only gets its size and modification time refreshed. Returns the runs created.
+
+    A directory that is gone (an unmounted NFS share, a renamed folder) raises an alert for the
+    location, resolved by the next scan that finds it again."""
     if not location.is_directory:
         return []
     base = Path(location.path)
+    fingerprint = f"location-{location.pk}-scan"
     if not base.is_dir():
-        raise ValidationError({"path": _("The directory %(path)s does not exist.") % {"path": location.path}})
+        raise_alert(
+            source=ALERT_SOURCE,
+            fingerprint=fingerprint,
+            severity=Severity.SEV2,
+            summary=(
+                _("Backup location %(location)s cannot be scanned: the directory %(path)s does not exist.")
+                % {"location": location.name, "path": location.path}
+            )[:500],
+            service=location.policy.service,
+            details={"location": location.pk, "policy": location.policy_id},
+        )
+        return []
+    resolve_alert(source=ALERT_SOURCE, fingerprint=fingerprint)
     known = {
         r.file_path: r for r in BackupRun.objects.select_for_update().filter(location=location).exclude(file_path="")
     }

@@ -406,3 +406,22 @@ def test_a_missing_offsite_copy_raises_an_alert_and_adding_it_resolves_it():
     _copy(policy, "erp-1.dump", media_type="object storage", kind=BackupLocation.Kind.OBJECT_STORAGE, offsite=True)
     assert services.verify_copies(policy=policy).result == Verification.Result.PASS
     assert _firing(policy, "copies") is None
+
+
+@pytest.mark.django_db
+def test_a_missing_directory_raises_an_alert_and_finding_it_again_resolves_it(tmp_path):
+    from incidents.models import Alert
+
+    gone = tmp_path / "nas"
+    location = BackupLocationFactory(path=str(gone), file_pattern="erp-*.dump")
+    assert services.scan_location(location=location) == []
+    services.scan_location(location=location)  # the next tick: still one alert, not two
+    alert = Alert.objects.get(source="backups", fingerprint=f"location-{location.pk}-scan")
+    assert alert.status == "firing" and str(gone) in alert.summary and alert.count == 2
+    assert alert.service == location.policy.service
+
+    gone.mkdir()
+    (gone / "erp-1.dump").write_bytes(b"x")
+    assert len(services.scan_location(location=location)) == 1
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
