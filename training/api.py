@@ -33,6 +33,9 @@ class QuestionSerializer(serializers.ModelSerializer):
 
 class CourseSerializer(serializers.ModelSerializer):
     questions = QuestionSerializer(many=True, read_only=True)
+    start_token = serializers.SerializerMethodField(
+        help_text=_("Send it back with the attempt to record how long it took (valid for a day).")
+    )
 
     class Meta:
         model = Course
@@ -47,7 +50,11 @@ class CourseSerializer(serializers.ModelSerializer):
             "pass_mark",
             "validity_months",
             "questions",
+            "start_token",
         ]
+
+    def get_start_token(self, obj) -> str:
+        return services.start_token()
 
 
 class MyAssignmentSerializer(serializers.Serializer):
@@ -65,6 +72,9 @@ class AttemptInputSerializer(serializers.Serializer):
         required=False,
         default=dict,
         help_text=_('Question id → list of chosen choice ids, e.g. {"12": [40], "13": [44, 45]}.'),
+    )
+    start_token = serializers.CharField(
+        required=False, help_text=_("The course's start_token, fetched when the person began.")
     )
 
 
@@ -102,5 +112,9 @@ class AttemptSubmitView(APIView):
         params = AttemptInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         course = get_object_or_404(Course.objects.active(), pk=params.validated_data["course"])
-        attempt = services.attempt_submit(course=course, user=request.user, answers=params.validated_data["answers"])
+        token = params.validated_data.get("start_token")
+        started_at = services.started_at_from_token(token) if token else None
+        attempt = services.attempt_submit(
+            course=course, user=request.user, answers=params.validated_data["answers"], started_at=started_at
+        )
         return Response(AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)

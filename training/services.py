@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
@@ -236,6 +237,24 @@ def score_answers(*, questions: list[Question], answers) -> tuple[int, dict]:
         record[str(question.pk)] = {"chosen": sorted(chosen[question.pk]), "correct": ok}
     score = (100 * right) // len(questions) if questions else 100
     return score, record
+
+
+# A quiz's start time travels with the page (or the API's course detail) as a signed token, so the
+# attempt records how long it took without a server-side "started" row, and cannot be forged.
+START_SALT = "training.quiz.started"
+START_TOKEN_MAX_AGE = 86400
+
+
+def start_token(now: datetime.datetime | None = None) -> str:
+    return signing.dumps((now or timezone.now()).isoformat(), salt=START_SALT)
+
+
+def started_at_from_token(token: str) -> datetime.datetime:
+    """The start time a token carries; ValidationError if it was altered or is over a day old."""
+    try:
+        return datetime.datetime.fromisoformat(signing.loads(token, salt=START_SALT, max_age=START_TOKEN_MAX_AGE))
+    except (signing.BadSignature, ValueError, TypeError):
+        raise ValidationError({"start_token": _("This start token is invalid or expired; fetch the course again.")})
 
 
 @transaction.atomic

@@ -75,3 +75,32 @@ def test_the_schema_describes_the_training_endpoints(admin_client):
     schema = admin_client.get("/api/schema/").content.decode()
     for path in ("/api/training/courses/", "/api/training/my-assignments/", "/api/training/attempts/"):
         assert path in schema
+
+
+def test_the_start_token_of_the_course_records_how_long_the_attempt_took(api, time_machine):
+    course = CourseFactory()
+    questions = quiz(course, [("single", [True, False])])
+    time_machine.move_to("2026-11-24 09:00:00+00:00", tick=False)
+    token = api.get(f"/api/training/courses/{course.pk}/").json()["start_token"]
+    time_machine.move_to("2026-11-24 09:07:30+00:00", tick=False)
+    response = api.post(
+        "/api/training/attempts/",
+        {"course": course.pk, "answers": right_answers(questions), "start_token": token},
+        format="json",
+    )
+    assert response.status_code == 201
+    attempt = Attempt.objects.get()
+    assert attempt.submitted_at - attempt.started_at == datetime.timedelta(minutes=7, seconds=30)
+
+
+@pytest.mark.parametrize("token", ["forged", "a:b:c"])
+def test_an_altered_start_token_is_a_400_and_records_nothing(api, token):
+    course = CourseFactory()
+    questions = quiz(course, [("single", [True, False])])
+    response = api.post(
+        "/api/training/attempts/",
+        {"course": course.pk, "answers": right_answers(questions), "start_token": token},
+        format="json",
+    )
+    assert response.status_code == 400 and "start_token" in response.json()
+    assert not Attempt.objects.exists()
