@@ -207,6 +207,55 @@ def test_login_failures_per_user_above_a_threshold_breach():
     assert services.event_rule_value(check=rule_check(service, event="login_failure", critical=4)) == 8
 
 
+@pytest.mark.parametrize(
+    ("group_by", "offender"),
+    [("user", "user 'sysadm'"), ("source", "source '10.0.0.66'")],
+)
+def test_a_grouped_rule_alert_names_the_offender_and_its_count(group_by, offender):
+    service = ServiceFactory(code="erp-core")
+    check = rule_check(service, event="login_failure", group_by=group_by, critical=4)
+    check.name = "Login failures per " + group_by
+    check.save()
+    push("login_failure", 3, user="alice", source="10.0.0.1")
+    push("login_failure", 6, user="sysadm", source="10.0.0.66")
+    assert run(check, timezone.now()).status == "critical"
+    alert = Alert.objects.get(source="monitoring", fingerprint=f"check-{check.pk}")
+    assert alert.summary == f"Login failures per {group_by} is Critical: 6 login failures by {offender} in 15 min"
+    assert alert.details["offender"] == {group_by: offender.split("'")[1], "count": 6}
+
+
+def test_an_outside_hours_alert_names_the_users_and_times_of_a_few_operations(settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    service = ServiceFactory(code="erp-core")
+    check = rule_check(service, event="privileged_operation", rule="outside_hours", window_minutes=600)
+    tz = timezone.get_default_timezone()
+    saturday = datetime.datetime(2026, 3, 7, 9, 0, tzinfo=tz)
+    with time_machine.travel(saturday + datetime.timedelta(hours=6), tick=False):
+        for minutes, user in [(0, "root"), (30, "sysadm"), (45, "root"), (60, "dba"), (90, "jdoe")]:
+            push("privileged_operation", user=user, at=(saturday + datetime.timedelta(minutes=minutes)).isoformat())
+        assert run(check, timezone.now()).status == "critical"
+    alert = Alert.objects.get(source="monitoring", fingerprint=f"check-{check.pk}")
+    assert alert.summary == (
+        "Rule is Critical: 5 privileged operations outside working hours: 'root' at 2026-03-07 09:00, "
+        "'sysadm' at 2026-03-07 09:30, 'root' at 2026-03-07 09:45 and 2 more"
+    )
+    assert [op["user"] for op in alert.details["outside_hours"]] == ["root", "sysadm", "root"]
+
+
+def test_a_single_operation_outside_hours_is_named_without_more(settings):
+    settings.TIME_ZONE = "UTC"
+    check = rule_check(ServiceFactory(code="erp-core"), event="privileged_operation", rule="outside_hours")
+    at = datetime.datetime(2026, 3, 3, 22, 15, tzinfo=datetime.UTC)  # Tuesday night
+    with time_machine.travel(at + datetime.timedelta(minutes=1), tick=False):
+        push("privileged_operation", source="10.0.0.9", at=at.isoformat())  # no user: the source names it
+        run(check, timezone.now())
+    alert = Alert.objects.get(source="monitoring", fingerprint=f"check-{check.pk}")
+    assert (
+        alert.summary
+        == "Rule is Critical: 1 privileged operation outside working hours: '10.0.0.9' at 2026-03-03 22:15"
+    )
+
+
 def test_deletions_are_counted_per_window_only():
     service = ServiceFactory(code="erp-core")
     check = rule_check(service, event="deletion", warning=1)

@@ -248,6 +248,33 @@ def test_the_tick_claims_due_unpaused_checks_once(django_capture_on_commit_callb
     delay.assert_called_once_with([due.pk])
 
 
+def test_the_tick_keeps_a_checks_cadence_and_a_late_check_starts_again_from_now():
+    due_at = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
+    check = make_check(interval_seconds=60)
+    Check.objects.filter(pk=check.pk).update(next_run_at=due_at)
+    with mock.patch("monitoring.tasks.run_batch.delay"):
+        # Claimed by a tick 4 s after its due time: the next run is due_at + 60 s, not tick + 60 s
+        # (else the tick just before due_at + 64 s would skip it and every run would slip a tick).
+        with time_machine.travel(due_at + datetime.timedelta(seconds=4), tick=False):
+            services.claim_due_checks()
+        check.refresh_from_db()
+        assert check.next_run_at == due_at + datetime.timedelta(seconds=60)
+        # A tick a little early (beat's jitter) still claims it; one a few seconds early does not.
+        with time_machine.travel(due_at + datetime.timedelta(seconds=57), tick=False):
+            assert services.claim_due_checks() == []
+        with time_machine.travel(due_at + datetime.timedelta(seconds=59.5), tick=False):
+            assert services.claim_due_checks() == [check.pk]
+        check.refresh_from_db()
+        assert check.next_run_at == due_at + datetime.timedelta(seconds=120)
+        # Left behind for an hour (no worker): one run now, the next an interval later, no catch-up burst.
+        late = due_at + datetime.timedelta(hours=1)
+        with time_machine.travel(late, tick=False):
+            assert services.claim_due_checks() == [check.pk]
+            assert services.claim_due_checks() == []
+        check.refresh_from_db()
+        assert check.next_run_at == late + datetime.timedelta(seconds=60)
+
+
 # --- Pushed metrics ---
 
 
