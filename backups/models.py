@@ -137,7 +137,7 @@ class BackupPolicy(models.Model):
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     next_verification_at = models.DateTimeField(_("next verification"), null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
         verbose_name = _("backup policy")

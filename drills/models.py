@@ -46,7 +46,7 @@ class Scenario(models.Model):
     abort_condition = models.TextField(
         _("abort condition"), blank=True, help_text=_("When the facilitator stops the drill at once.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
         ordering = ["title"]
@@ -63,7 +63,7 @@ class Scenario(models.Model):
 class Inject(models.Model):
     """What the facilitator announces or does, at a minute after the drill starts."""
 
-    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="injects")
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="injects", verbose_name=_("scenario"))
     minute = models.PositiveIntegerField(_("minute"), validators=[MaxValueValidator(7 * 24 * 60)])
     text = models.CharField(_("inject"), max_length=500)
 
@@ -143,7 +143,7 @@ class Drill(models.Model):
         "incidents.Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("synthetic alert"),
     )  # fmt: skip
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     objects = DrillQuerySet.as_manager()
 
@@ -193,8 +193,10 @@ class DrillService(models.Model):
     """A service involved in a drill: its targets (frozen when the drill is planned, so a later
     change of the RTO does not rewrite history) and what the drill achieved."""
 
-    drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="service_results")
-    service = models.ForeignKey(ERPService, on_delete=models.PROTECT, related_name="drill_results")
+    drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="service_results", verbose_name=_("drill"))
+    service = models.ForeignKey(
+        ERPService, on_delete=models.PROTECT, related_name="drill_results", verbose_name=_("service")
+    )
     target_rto_minutes = models.PositiveIntegerField(_("target RTO (minutes)"))
     target_rpo_minutes = models.PositiveIntegerField(_("target RPO (minutes)"))
     disruption_started_at = models.DateTimeField(_("disruption started"), null=True, blank=True)
@@ -248,14 +250,19 @@ class StepRecord(models.Model):
         FAILED = "failed", _("Could not be done")
         SKIPPED = "skipped", _("Skipped")
 
-    drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="step_records")
-    step = models.ForeignKey(PlanStep, on_delete=models.PROTECT, related_name="drill_records")
+    drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="step_records", verbose_name=_("drill"))
+    step = models.ForeignKey(PlanStep, on_delete=models.PROTECT, related_name="drill_records", verbose_name=_("step"))
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
 
     class Meta:
@@ -275,8 +282,10 @@ class StepRecord(models.Model):
 class InjectLog(models.Model):
     """An inject as it actually happened (a planned one, or one the facilitator improvised)."""
 
-    drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="inject_logs")
-    inject = models.ForeignKey(Inject, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="inject_logs", verbose_name=_("drill"))
+    inject = models.ForeignKey(
+        Inject, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("inject")
+    )
     text = models.CharField(_("inject"), max_length=500)
     note = models.TextField(_("note"), blank=True)
     at = models.DateTimeField(_("at"))
@@ -302,7 +311,7 @@ class Finding(models.Model):
         HIGH = "high", _("High")
         CRITICAL = "critical", _("Critical")
 
-    drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="findings")
+    drill = models.ForeignKey(Drill, on_delete=models.CASCADE, related_name="findings", verbose_name=_("drill"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, default=Severity.MEDIUM)
     title = models.CharField(_("finding"), max_length=200)
@@ -330,9 +339,14 @@ class Finding(models.Model):
     )
     risk_change_applied_at = models.DateTimeField(_("risk change applied"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
         ordering = ["drill", "kind", "-severity", "id"]
@@ -347,9 +361,11 @@ class FeedToken(models.Model):
     """The secret in a person's calendar-feed URL: calendar clients cannot log in. Revoking it
     replaces it, so a leaked URL stops working."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drill_feed_token")
-    token = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drill_feed_token", verbose_name=_("user")
+    )
+    token = models.CharField(max_length=64, unique=True, verbose_name=_("token"))
+    created_at = models.DateTimeField(auto_now=True, verbose_name=_("created"))
 
     class Meta:
         verbose_name = _("calendar feed token")

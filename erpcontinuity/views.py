@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.views import ObtainAuthToken
 
@@ -87,7 +88,9 @@ def _field_label(model_class, name: str) -> str:
         return name
     if field.auto_created and not field.concrete:  # a reverse relation: name it after the related model
         return capfirst(field.related_model._meta.verbose_name_plural)
-    return capfirst(field.verbose_name)
+    # gettext again: a field without verbose_name gets a plain English one from its name ("created
+    # by"), and the primary key Django's untranslated "ID"; the catalog may still translate them.
+    return capfirst(gettext(str(field.verbose_name)))
 
 
 class LoginView(auth_views.LoginView):

@@ -135,16 +135,16 @@ class Check(models.Model):
     paused = models.BooleanField(_("paused"), default=False)
     next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.UNKNOWN)
-    consecutive_breaches = models.PositiveIntegerField(default=0)
-    consecutive_ok = models.PositiveIntegerField(default=0)
+    consecutive_breaches = models.PositiveIntegerField(default=0, verbose_name=_("bad results in a row"))
+    consecutive_ok = models.PositiveIntegerField(default=0, verbose_name=_("good results in a row"))
     last_value = models.FloatField(_("last value"), null=True, blank=True)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_ping_at = models.DateTimeField(_("last ping"), null=True, blank=True)
     # Log pattern checks reading a file: {"inode": …, "offset": …} of the next unread byte.
-    log_cursor = models.JSONField(default=dict, blank=True, editable=False)
+    log_cursor = models.JSONField(default=dict, blank=True, editable=False, verbose_name=_("log position"))
     token = models.CharField(_("push token"), max_length=64, unique=True, default=_new_token, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
         ordering = ["service__name", "name", "id"]
@@ -320,10 +320,10 @@ class Sample(models.Model):
 class HourlyAggregate(models.Model):
     monitor_check = models.ForeignKey(Check, on_delete=models.CASCADE, related_name="hourly", verbose_name=_("check"))
     hour = models.DateTimeField(_("hour"))
-    min_value = models.FloatField(null=True)
-    max_value = models.FloatField(null=True)
-    avg_value = models.FloatField(null=True)
-    count = models.PositiveIntegerField(default=0)
+    min_value = models.FloatField(null=True, verbose_name=_("minimum"))
+    max_value = models.FloatField(null=True, verbose_name=_("maximum"))
+    avg_value = models.FloatField(null=True, verbose_name=_("average"))
+    count = models.PositiveIntegerField(default=0, verbose_name=_("samples"))
 
     class Meta:
         ordering = ["-hour"]

@@ -55,7 +55,9 @@ class Department(models.Model):
 class Profile(models.Model):
     """What we know about a person beyond the login: department and contact details."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
     department = models.ForeignKey(
         Department,
         on_delete=models.SET_NULL,
@@ -135,8 +137,8 @@ class ERPService(models.Model):
     depends_on = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="dependents", verbose_name=_("depends on")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("last updated"))
 
     objects = ERPServiceQuerySet.as_manager()
 
@@ -286,8 +288,8 @@ class EmergencyPlan(models.Model):
         verbose_name=_("owner"),
     )
     review_date = models.DateField(_("next review"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("last updated"))
 
     class Meta:
         ordering = ["title"]
@@ -520,12 +522,14 @@ class ActionItem(models.Model):
     )
     # Where it came from (a drill finding, an incident review): a generic link, so plans/ does not
     # depend on the apps that create action items.
-    source_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
-    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("source type")
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("source id"))
     source = GenericForeignKey("source_type", "source_id")
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
-    last_reminded_on = models.DateField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    last_reminded_on = models.DateField(null=True, blank=True, editable=False, verbose_name=_("last reminded on"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     objects = ActionItemQuerySet.as_manager()
 

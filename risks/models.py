@@ -87,9 +87,11 @@ class Risk(models.Model):
     plans = models.ManyToManyField(EmergencyPlan, related_name="risks", blank=True, verbose_name=_("answering plans"))
     last_reviewed_on = models.DateField(_("last reviewed"), null=True, blank=True)
     next_review_date = models.DateField(_("next review"), editable=False, null=True)
-    review_reminded_on = models.DateField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    review_reminded_on = models.DateField(
+        null=True, blank=True, editable=False, verbose_name=_("review reminder sent on")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("last updated"))
 
     objects = RiskQuerySet.as_manager()
 

@@ -84,10 +84,15 @@ class Course(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive courses cannot be taken."))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("last updated"))
 
     objects = CourseQuerySet.as_manager()
 
@@ -134,11 +139,11 @@ def attachment_path(instance: CourseAttachment, filename: str) -> str:
 class CourseAttachment(models.Model):
     """A file handed out with a course. Served only to logged-in users by training.views.attachment."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="attachments")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("course"))
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
     name = models.CharField(_("name"), max_length=200)
     size = models.PositiveIntegerField(_("size (bytes)"), default=0)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("uploaded"))
 
     class Meta:
         ordering = ["name", "id"]
@@ -161,7 +166,7 @@ class Question(models.Model):
         SINGLE = "single", _("Single choice")
         MULTIPLE = "multiple", _("Multiple choice")
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="questions")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="questions", verbose_name=_("course"))
     text = models.TextField(_("question"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SINGLE)
     order = models.PositiveSmallIntegerField(_("order"), default=1)
@@ -176,7 +181,7 @@ class Question(models.Model):
 
 
 class Choice(models.Model):
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices", verbose_name=_("question"))
     text = models.CharField(_("answer"), max_length=300)
     is_correct = models.BooleanField(_("correct"), default=False)
     order = models.PositiveSmallIntegerField(_("order"), default=1)
@@ -221,9 +226,14 @@ class Assignment(models.Model):
     )
     due_date = models.DateField(_("due date"))
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -300,7 +310,9 @@ class Completion(models.Model):
         related_name="training_completions",
         verbose_name=_("person"),
     )
-    attempt = models.OneToOneField(Attempt, on_delete=models.CASCADE, related_name="completion")
+    attempt = models.OneToOneField(
+        Attempt, on_delete=models.CASCADE, related_name="completion", verbose_name=_("attempt")
+    )
     completed_at = models.DateTimeField(_("completed"))
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
@@ -374,10 +386,12 @@ class Acknowledgement(models.Model):
 class ReminderLog(models.Model):
     """One row per person and day a reminder went out: the unique key is the once-a-day claim."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    items = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    day = models.DateField(verbose_name=_("day"))
+    items = models.PositiveSmallIntegerField(default=0, verbose_name=_("items"))
+    sent_at = models.DateTimeField(default=timezone.now, verbose_name=_("sent"))
 
     class Meta:
         ordering = ["-day"]

@@ -37,7 +37,7 @@ class EscalationPolicy(models.Model):
         blank=True,
         help_text=_("Empty: stop after the last level."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
         ordering = ["name"]
@@ -140,7 +140,7 @@ class NotificationChannel(models.Model):
     rate_limit_per_minute = models.PositiveIntegerField(
         _("messages per minute"), null=True, blank=True, help_text=_("Beyond this, messages are batched into a digest.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
         ordering = ["name"]
