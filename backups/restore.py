@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 PG_CUSTOM_MAGIC = b"PGDMP"
 RESTORE_TIMEOUT_SECONDS = 3 * 3600
@@ -374,4 +375,8 @@ def restore_archive(*, path: str, fmt: str, expected_files):
             return False, _("The archive is empty."), details
         if problems:
             return False, _("Missing from the archive: %(files)s") % {"files": ", ".join(problems)}, details
-    return True, _("Extracted %(n)s members.") % {"n": len(names)}, details
+    return (
+        True,
+        ngettext("Extracted %(n)s member.", "Extracted %(n)s members.", len(names)) % {"n": len(names)},
+        details,
+    )

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents.services import raise_alert, resolve_alert
 from plans.models import ERPService, Severity
@@ -542,11 +543,14 @@ def verify_copies(*, policy: BackupPolicy, now=None) -> Verification:
         }
         result = Result.FAIL
     else:
-        message = _("%(n)s copies on %(m)s kinds of media, %(o)s off-site.") % {
-            "n": status["copies"],
-            "m": len(status["media"]),
-            "o": status["offsite"],
-        }
+        message = " ".join(
+            [
+                ngettext("%(n)s copy", "%(n)s copies", status["copies"]) % {"n": status["copies"]},
+                ngettext("on %(m)s kind of media,", "on %(m)s kinds of media,", len(status["media"]))
+                % {"m": len(status["media"])},
+                _("%(o)s off-site.") % {"o": status["offsite"]},
+            ]
+        )
         result = Result.PASS
     return _record(
         policy=policy, kind=Kind.COPIES, result=result, message=message, started_at=now, run=run, details=status

@@ -49,6 +49,14 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _size_unit(largest: int) -> tuple[float, str]:
+    """The unit a size axis reads best in: the largest backup is at least 1 of it."""
+    for divisor, unit in ((1e9, " GB"), (1e6, " MB"), (1e3, " KB")):
+        if largest >= divisor:
+            return divisor, unit
+    return 1, " B"
+
+
 def _charts(policy: BackupPolicy, runs, verifications):
     # One point per backup set (its copies in several locations have the same size).
     by_set = {}
@@ -57,23 +65,23 @@ def _charts(policy: BackupPolicy, runs, verifications):
             by_set.setdefault(run.backup_set or run.pk, run)
     sized = list(by_set.values())[-30:]
     restores = [v for v in reversed(list(verifications)) if v.kind == Verification.Kind.RESTORE][-30:]
-    size_chart = (
-        charts.lines(
+    size_chart = None
+    if sized:
+        divisor, unit = _size_unit(max(r.size_bytes for r in sized))
+        size_chart = charts.lines(
             [r.started_at.strftime("%m-%d") for r in sized],
-            [charts.Series(_("Size (MB)"), [round(r.size_bytes / 1e6, 2) for r in sized])],
+            [charts.Series(_("Size"), [round(r.size_bytes / divisor, 2) for r in sized])],
             title=_("Backup sizes"),
-            unit="MB",
+            unit=unit,
         )
-        if sized
-        else None
-    )
+    # Minutes, like the RTO they are held against.
     restore_chart = (
         charts.lines(
             [v.started_at.strftime("%m-%d") for v in restores],
-            [charts.Series(_("Restore (s)"), [round(v.duration_seconds, 1) for v in restores])],
+            [charts.Series(_("Restore test"), [round(v.duration_seconds / 60, 1) for v in restores])],
             title=_("Restore test durations"),
-            unit="s",
-            target=policy.service.rto_minutes * 60,
+            unit=" min",
+            target=policy.service.rto_minutes,
             target_label=_("RTO"),
         )
         if restores

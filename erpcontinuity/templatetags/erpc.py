@@ -31,3 +31,17 @@ def minutes(value) -> str:
 @register.filter
 def has_perm(user, perm: str) -> bool:
     return user.has_perm(perm)
+
+
+@register.filter
+def seconds(value) -> str:
+    """A measured duration: 4.27 → "4.3 s", 95 → "95 s", 1626 → "27 min" (like the RTO beside it)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if value < 10:
+        return f"{value:.1f} s"
+    if value < 120:
+        return f"{value:.0f} s"
+    return format_minutes(round(value / 60))

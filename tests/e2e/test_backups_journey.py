@@ -78,7 +78,7 @@ def test_ops_verifies_a_policy_now_and_sees_the_results(page, tmp_path, eager_ve
     text = table.inner_text()
     for label in ("Freshness", "Size", "Checksum", "3-2-1-1-0 copies", "Restore test"):
         assert label in text
-    assert "Checksum matches." in text and "Extracted 1 members." in text
+    assert "Checksum matches." in text and "Extracted 1 member." in text
     assert "Fail" not in text
     # Freshness ran after the checksum and restore of the same pass: the measured RPO is known.
     assert "unknown: no verified backup yet" not in page.content()
