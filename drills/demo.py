@@ -59,6 +59,15 @@ SCENARIOS = [
 ROLE_KEYS = ["incident-commander", "it-operations", "dba", "business-owner"]
 
 
+def _workday(day: datetime.datetime, hour: int = 9, minute: int = 30) -> datetime.datetime:
+    """The same day at a working hour, moved back to the Friday before when it falls on a weekend:
+    drills happen in office hours, whatever time the demo is loaded."""
+    local = timezone.localtime(day).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    while local.weekday() >= 5:
+        local -= datetime.timedelta(days=1)
+    return local
+
+
 def _scenario(spec: dict) -> Scenario:
     scenario = Scenario.objects.filter(title=spec["title"]).first()
     if scenario is None:
@@ -148,7 +157,7 @@ def load(stdout) -> None:
         scenarios = [_scenario(spec) for spec in SCENARIOS]
         erp, ransomware, wan = scenarios
         if not Drill.objects.filter(title="Q3 database failover simulation").exists():
-            start = now - datetime.timedelta(days=70)
+            start = _workday(now - datetime.timedelta(days=70))
             drill = _plan("Q3 database failover simulation", erp, version, start, "manager")
             _run(drill, start, slow=True)
             _findings(drill, User.objects.get(username="zhao.lei"))
@@ -160,7 +169,7 @@ def load(stdout) -> None:
             services.drill_transition(drill=drill, to=Drill.Status.REPORTED, at=start + datetime.timedelta(days=2))
             created += 1
         if not Drill.objects.filter(title="Q4 order intake tabletop").exists():
-            start = now - datetime.timedelta(days=9)
+            start = _workday(now - datetime.timedelta(days=9), hour=14, minute=0)
             drill = _plan("Q4 order intake tabletop", erp, version, start, "ops", kind=Drill.Kind.TABLETOP)
             _run(drill, start, slow=False)
             services.finding_create(drill=drill, kind=Finding.Kind.WENT_WELL, severity="low",
@@ -169,12 +178,12 @@ def load(stdout) -> None:
                                       at=start + datetime.timedelta(minutes=120))  # fmt: skip
             created += 1
         if not Drill.objects.filter(title="Ransomware walkthrough").exists():
-            start = now - datetime.timedelta(days=30)
+            start = _workday(now - datetime.timedelta(days=30))
             drill = _plan("Ransomware walkthrough", ransomware, version, start, "manager", kind=Drill.Kind.WALKTHROUGH)
             services.drill_transition(drill=drill, to=Drill.Status.CANCELLED, reason="Month-end close.", at=start)
             created += 1
         if not Drill.objects.filter(title="Kunshan WAN failover drill").exists():
-            start = (now + datetime.timedelta(days=14)).replace(hour=9, minute=30)
+            start = _workday(now + datetime.timedelta(days=14))
             _plan("Kunshan WAN failover drill", wan, version, start, "ops")
             created += 1
     stdout.write(f"drills: scenarios {len(scenarios)}, drills: {created} new")
