@@ -338,12 +338,12 @@ def test_a_redelivered_pass_records_each_check_once(monkeypatch):
     def dies(**kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(services, "verify_copies", dies)
+    monkeypatch.setattr("backups.services.verification.verify_copies", dies)
     with pytest.raises(SystemExit):
         services.verify_policy(policy=policy, pass_key="tick-1")
     # Size and checksum ran before copies died; freshness runs last in a pass.
     assert set(policy.verifications.values_list("kind", flat=True)) == {"size", "checksum"}
-    monkeypatch.setattr(services, "verify_copies", real)
+    monkeypatch.setattr("backups.services.verification.verify_copies", real)
     services.verify_policy(policy=policy, pass_key="tick-1")
     kinds = list(policy.verifications.values_list("kind", flat=True))
     assert sorted(kinds) == sorted(["freshness", "size", "checksum", "copies", "restore"])

@@ -1,15 +1,10 @@
-"""Every state change of backups/: run reports (API), directory scans, verifications and the tick.
-
-Keyword-only functions. A failed verification raises an alert into incidents (source "backups",
-fingerprint "policy-<id>-<kind>"); the next passing one of the same kind resolves it.
-"""
+"""Verifications: recording them (and their alerts), the freshness, size, checksum and copies
+checks, restore progress and the restore test, and verify_policy with its pass key."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import fnmatch
-import hashlib
 import logging
 import os
 import statistics
@@ -18,7 +13,6 @@ import time
 import uuid
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,264 +21,16 @@ from django.utils.translation import ngettext
 from incidents.services import raise_alert, resolve_alert
 from plans.models import ERPService, Severity
 
-from . import restore
-from .models import BackupLocation, BackupPolicy, BackupRun, RestoreProgress, Verification
+from .. import restore
+from ..models import BackupPolicy, BackupRun, RestoreProgress, Verification
+from ._common import ALERT_SOURCE, _inside
+from .policies import sha256_file
 
 logger = logging.getLogger(__name__)
 
-ALERT_SOURCE = "backups"
-CHUNK_SIZE = 1024 * 1024
 SIZE_TREND_WINDOW = 7
 Kind = Verification.Kind
 Result = Verification.Result
-
-
-# --- Checksums -----------------------------------------------------------------------------------
-
-
-def sha256_file(path: str | os.PathLike, *, chunk_size: int = CHUNK_SIZE) -> str:
-    """SHA-256 of a file, streamed through one reused buffer: memory stays at `chunk_size`."""
-    digest = hashlib.sha256()
-    buffer = bytearray(chunk_size)
-    view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as handle:
-        while True:
-            n = handle.readinto(buffer)
-            if not n:
-                break
-            digest.update(view[:n])
-    return digest.hexdigest()
-
-
-# --- Policies and locations ----------------------------------------------------------------------
-
-
-@transaction.atomic
-def policy_create(*, service: ERPService, name: str, **fields) -> BackupPolicy:
-    policy = BackupPolicy(service=service, name=(name or "").strip(), **fields)
-    policy.full_clean()
-    policy.save()
-    return policy
-
-
-@transaction.atomic
-def policy_update(*, policy: BackupPolicy, **fields) -> BackupPolicy:
-    for name, value in fields.items():
-        setattr(policy, name, value)
-    policy.full_clean()
-    policy.save()
-    return policy
-
-
-@transaction.atomic
-def policy_delete(*, policy: BackupPolicy) -> None:
-    """Delete the policy with its locations, runs and verifications, and resolve its alerts:
-    nothing is left to verify, so nothing can be failing."""
-    kinds = list(Verification.Kind.values)
-    pk = policy.pk
-    policy.delete()
-    for kind in kinds:
-        resolve_alert(source=ALERT_SOURCE, fingerprint=f"policy-{pk}-{kind}")
-
-
-@transaction.atomic
-def location_create(*, policy: BackupPolicy, name: str, **fields) -> BackupLocation:
-    location = BackupLocation(policy=policy, name=(name or "").strip(), **fields)
-    location.full_clean()
-    location.save()
-    return location
-
-
-@transaction.atomic
-def location_update(*, location: BackupLocation, **fields) -> BackupLocation:
-    for name, value in fields.items():
-        setattr(location, name, value)
-    if "name" in fields:
-        location.name = (location.name or "").strip()
-    location.full_clean()
-    location.save()
-    return location
-
-
-@transaction.atomic
-def location_delete(*, location: BackupLocation) -> None:
-    """Delete the location and the runs recorded on it (the files themselves are not touched)."""
-    location.delete()
-
-
-# --- Run reports (API) ---------------------------------------------------------------------------
-
-
-def _clean_checksum(value: str) -> str:
-    value = (value or "").strip().lower()
-    if value and (len(value) != 64 or any(c not in "0123456789abcdef" for c in value)):
-        raise ValidationError({"checksum_sha256": _("Give the SHA-256 as 64 hexadecimal characters.")})
-    return value
-
-
-def _check_location(policy: BackupPolicy, location: BackupLocation) -> None:
-    if location.policy_id != policy.pk:
-        raise ValidationError({"location": _("This location belongs to another policy.")})
-
-
-@transaction.atomic
-def run_report_start(*, policy: BackupPolicy, location: BackupLocation, backup_set: str = "", at=None) -> BackupRun:
-    _check_location(policy, location)
-    run = BackupRun(
-        policy=policy,
-        location=location,
-        backup_set=(backup_set or "").strip(),
-        started_at=at or timezone.now(),
-        status=BackupRun.Status.RUNNING,
-        source=BackupRun.Source.API,
-    )
-    run.full_clean()
-    run.save()
-    return run
-
-
-def _running(run: BackupRun) -> BackupRun:
-    run = BackupRun.objects.select_for_update().get(pk=run.pk)
-    if run.status != BackupRun.Status.RUNNING:
-        raise ValidationError(
-            {"run": _("This run already finished (%(status)s).") % {"status": run.get_status_display()}}
-        )
-    return run
-
-
-@transaction.atomic
-def run_report_finish(
-    *, run: BackupRun, file_path: str, size_bytes: int | None = None, checksum_sha256: str = "", at=None
-) -> BackupRun:
-    """Success with the file. If a scan already found this file, the report lands on that record
-    (the placeholder run is removed), so one backup file is one record."""
-    run = _running(run)
-    file_path = (file_path or "").strip()
-    if not file_path:
-        raise ValidationError({"file_path": _("Give the path of the backup file.")})
-    if size_bytes is not None and size_bytes < 0:
-        raise ValidationError({"size_bytes": _("The size cannot be negative.")})
-    checksum = _clean_checksum(checksum_sha256)
-    if run.location.is_directory and not _inside(run.location, file_path):
-        raise ValidationError(
-            {"file_path": _("The file must be inside the location's directory %(path)s.") % {"path": run.location.path}}
-        )
-    now = at or timezone.now()
-    existing = BackupRun.objects.select_for_update().filter(location=run.location, file_path=file_path).first()
-    if existing is not None:
-        existing.started_at = min(existing.started_at, run.started_at)
-        existing.backup_set = run.backup_set or existing.backup_set
-        run.delete()
-        run = existing
-    run.file_path = file_path
-    run.backup_set = run.backup_set or Path(file_path).name
-    run.finished_at = now
-    run.status = BackupRun.Status.SUCCEEDED
-    run.source = BackupRun.Source.API
-    if size_bytes is not None:
-        run.size_bytes = size_bytes
-    if checksum:
-        run.checksum_sha256 = checksum
-    run.full_clean()
-    run.save()
-    return run
-
-
-@transaction.atomic
-def run_report_fail(*, run: BackupRun, message: str, at=None) -> BackupRun:
-    run = _running(run)
-    message = (message or "").strip()
-    if not message:
-        raise ValidationError({"message": _("Say why the backup failed.")})
-    run.status = BackupRun.Status.FAILED
-    run.finished_at = at or timezone.now()
-    run.message = message[:5000]
-    run.save(update_fields=["status", "finished_at", "message"])
-    return run
-
-
-@transaction.atomic
-def mark_stale_runs(*, now=None) -> int:
-    """A run that started and did not finish within its policy's grace is a failure."""
-    now = now or timezone.now()
-    count = 0
-    stale = (
-        BackupRun.objects.select_for_update(skip_locked=True)
-        .select_related("policy")
-        .filter(status=BackupRun.Status.RUNNING)
-    )
-    for run in stale:
-        if run.started_at + datetime.timedelta(minutes=run.policy.grace_minutes) < now:
-            run.status = BackupRun.Status.FAILED
-            run.finished_at = now
-            run.message = _("Started but never reported its end within the grace of %(grace)s minutes.") % {
-                "grace": run.policy.grace_minutes
-            }
-            run.save(update_fields=["status", "finished_at", "message"])
-            count += 1
-    return count
-
-
-# --- Scans ---------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def scan_location(*, location: BackupLocation) -> list[BackupRun]:
-    """Record every file of a directory location matching its pattern. Idempotent: a known file
-    only gets its size and modification time refreshed. Returns the runs created.
-
-    A directory that is gone (an unmounted NFS share, a renamed folder) raises an alert for the
-    location, resolved by the next scan that finds it again."""
-    if not location.is_directory:
-        return []
-    base = Path(location.path)
-    fingerprint = f"location-{location.pk}-scan"
-    if not base.is_dir():
-        raise_alert(
-            source=ALERT_SOURCE,
-            fingerprint=fingerprint,
-            severity=Severity.SEV2,
-            summary=(
-                _("Backup location %(location)s cannot be scanned: the directory %(path)s does not exist.")
-                % {"location": location.name, "path": location.path}
-            )[:500],
-            service=location.policy.service,
-            details={"location": location.pk, "policy": location.policy_id},
-        )
-        return []
-    resolve_alert(source=ALERT_SOURCE, fingerprint=fingerprint)
-    known = {
-        r.file_path: r for r in BackupRun.objects.select_for_update().filter(location=location).exclude(file_path="")
-    }
-    created = []
-    pattern = location.file_pattern or "*"
-    for entry in sorted(os.scandir(base), key=lambda e: e.name):
-        if not entry.is_file() or not fnmatch.fnmatch(entry.name, pattern):
-            continue
-        stat = entry.stat()
-        mtime = datetime.datetime.fromtimestamp(stat.st_mtime, tz=datetime.UTC)
-        path = str(Path(entry.path))
-        run = known.get(path)
-        if run is None:
-            created.append(
-                BackupRun.objects.create(
-                    policy_id=location.policy_id,
-                    location=location,
-                    backup_set=entry.name,
-                    started_at=mtime,
-                    finished_at=mtime,
-                    status=BackupRun.Status.SUCCEEDED,
-                    file_path=path,
-                    size_bytes=stat.st_size,
-                    file_mtime=mtime,
-                    source=BackupRun.Source.SCAN,
-                )
-            )
-        elif run.size_bytes != stat.st_size or run.file_mtime != mtime:
-            run.size_bytes = stat.st_size
-            run.file_mtime = mtime
-            run.save(update_fields=["size_bytes", "file_mtime"])
-    return created
 
 
 # --- Verifications -------------------------------------------------------------------------------
@@ -296,11 +42,6 @@ def _good_runs(policy: BackupPolicy):
 
 def _newest_good(policy: BackupPolicy) -> BackupRun | None:
     return _good_runs(policy).order_by("-finished_at", "-started_at", "-id").first()
-
-
-def _inside(location: BackupLocation, file_path: str) -> bool:
-    base = os.path.realpath(location.path)
-    return os.path.realpath(os.path.join(base, file_path)).startswith(base.rstrip(os.sep) + os.sep)
 
 
 def _newest_readable(policy: BackupPolicy) -> BackupRun | None:
@@ -523,7 +264,7 @@ def verify_checksum(*, policy: BackupPolicy, now=None) -> Verification:
 
 def copies_status(*, policy: BackupPolicy, run: BackupRun | None = None) -> dict:
     """The copies of the newest backup set across locations against the 3-2-1-1 rule."""
-    from .selectors import copies_from
+    from ..selectors import copies_from
 
     run = run or _newest_good(policy)
     if run is None:
@@ -748,65 +489,3 @@ def _pass(pass_key: str):
         yield
     finally:
         _current_pass.key = ""
-
-
-# --- The tick ------------------------------------------------------------------------------------
-
-
-def claim_due_policies(*, now=None, limit: int = 50) -> list[int]:
-    """Claim the policies due for verification (moving their next time forward) and enqueue one
-    task each once the claim is committed. Safe for concurrent ticks (skip_locked)."""
-    from . import tasks
-
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            BackupPolicy.objects.select_for_update(skip_locked=True)
-            .filter(enabled=True)
-            .filter(models_q_due("next_verification_at", now))
-            .order_by("next_verification_at", "pk")[:limit]
-        )
-        for policy in due:
-            policy.next_verification_at = now + datetime.timedelta(minutes=policy.verify_every_minutes)
-            policy.save(update_fields=["next_verification_at"])
-        ids = [p.pk for p in due]
-        pass_key = f"tick-{now:%Y%m%dT%H%M%S.%f}"
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: tasks.verify_policy.delay(pk, None, pass_key))
-    return ids
-
-
-def claim_due_locations(*, now=None, limit: int = 100) -> list[int]:
-    from . import tasks
-
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            BackupLocation.objects.select_for_update(skip_locked=True)
-            .filter(kind__in=BackupLocation.DIRECTORY_KINDS)
-            .exclude(path="")
-            .filter(models_q_due("next_scan_at", now))
-            .order_by("next_scan_at", "pk")[:limit]
-        )
-        for location in due:
-            location.next_scan_at = now + datetime.timedelta(minutes=location.scan_every_minutes)
-            location.save(update_fields=["next_scan_at"])
-        ids = [loc.pk for loc in due]
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: tasks.scan_location.delay(pk))
-    return ids
-
-
-def models_q_due(field: str, now):
-    from django.db.models import Q
-
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lte": now})
-
-
-def request_verification(*, policy: BackupPolicy, kinds=None) -> None:
-    """ "Verify now": enqueue a verification of the policy once the caller's transaction commits."""
-    from . import tasks
-
-    kinds = [str(k) for k in kinds] if kinds else None
-    pass_key = f"now-{uuid.uuid4().hex[:16]}"
-    transaction.on_commit(lambda: tasks.verify_policy.delay(policy.pk, kinds, pass_key))
