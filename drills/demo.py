@@ -14,6 +14,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.models import Incident
+from incidents.services import incident_transition
 from plans.models import EmergencyPlan, ERPService, PlanVersion, ResponseRole
 
 from . import services
@@ -146,6 +148,17 @@ def _findings(drill: Drill, owner: User) -> None:
             services.finding_add_action(finding=finding, owner=owner, due_date=due)
 
 
+def _drill_alert(drill: Drill, start: datetime.datetime, *, acknowledged_by: User) -> None:
+    """The synthetic alert of a drill, acknowledged 4 minutes after it fired and resolved when the
+    drill ended, so the report shows a time to acknowledge."""
+    drill = services.drill_raise_alert(drill=drill, at=start + datetime.timedelta(minutes=3))
+    incident = drill.alert.incident
+    for minutes, status in ((7, Incident.Status.ACKNOWLEDGED), (110, Incident.Status.RESOLVED)):
+        incident = incident_transition(
+            incident=incident, to=status, user=acknowledged_by, at=start + datetime.timedelta(minutes=minutes)
+        )
+
+
 def load(stdout) -> None:
     version = _plan_version()
     if version is None:
@@ -172,6 +185,7 @@ def load(stdout) -> None:
             start = _workday(now - datetime.timedelta(days=9), hour=14, minute=0)
             drill = _plan("Q4 order intake tabletop", erp, version, start, "ops", kind=Drill.Kind.TABLETOP)
             _run(drill, start, slow=False)
+            _drill_alert(drill, start, acknowledged_by=User.objects.get(username="ops"))
             services.finding_create(drill=drill, kind=Finding.Kind.WENT_WELL, severity="low",
                                     title="Failover runbook followed without questions")  # fmt: skip
             services.drill_transition(drill=drill, to=Drill.Status.COMPLETED, hypothesis_held=True,
