@@ -475,7 +475,24 @@ def ingest_events(*, events: list, now=None) -> int:
         rows.append(Event(service=service, kind=item["kind"], at=at, **texts))
     with transaction.atomic():
         Event.objects.bulk_create(rows, batch_size=1000)
+        _bring_forward_checks_of(rows, now)
     return len(rows)
+
+
+def _bring_forward_checks_of(events: list[Event], now) -> int:
+    """Pushed events are evaluated at once, not at the checks' next interval: the log pattern
+    checks (for log lines) and the rule checks (for security events) of the services the batch
+    concerns become due now, so the next tick (seconds away) runs them. One UPDATE."""
+    q = Q()
+    log_services = {e.service_id for e in events if e.kind == Event.Kind.LOG}
+    event_services = {e.service_id for e in events if e.kind != Event.Kind.LOG}
+    if log_services:
+        q |= Q(kind=Check.Kind.LOG_PATTERN, service_id__in=log_services)
+    if event_services:
+        q |= Q(kind=Check.Kind.EVENT_RULE, service_id__in=event_services)
+    if not q:
+        return 0
+    return Check.objects.filter(q, paused=False, next_run_at__gt=now).update(next_run_at=now)
 
 
 def _window(check: Check, now) -> tuple[datetime.datetime, datetime.datetime]:

@@ -325,3 +325,21 @@ def test_a_rule_check_is_polled_and_its_probe_never_touches_the_network():
     check = rule_check(ServiceFactory(code="erp-core"), event="deletion", warning=1)
     assert check.kind in Check.POLLED_KINDS
     assert probes.run_probe(check) == (0.0, "")
+
+
+def test_pushed_events_make_the_checks_they_feed_due_at_once_and_no_others():
+    service, other = ServiceFactory(code="erp-core"), ServiceFactory(code="erp-other")
+    rule = rule_check(service, event="login_failure", critical=4)
+    logs = log_check(service)
+    elsewhere = rule_check(other, event="login_failure", critical=4)
+    later = timezone.now() + datetime.timedelta(minutes=5)
+    Check.objects.update(next_run_at=later)
+
+    push("login_failure", 5, user="sysadm")
+    due = set(Check.objects.filter(next_run_at__lte=timezone.now()).values_list("pk", flat=True))
+    assert due == {rule.pk}  # not the log check of the same service, not the other service's rule
+    assert set(services.claim_due_checks()) == {rule.pk}
+
+    services.ingest_events(events=[{"kind": "log", "service": "erp-core", "message": "ORA-00060: deadlock"}])
+    assert Check.objects.get(pk=logs.pk).next_run_at <= timezone.now()
+    assert Check.objects.get(pk=elsewhere.pk).next_run_at == later
