@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from backups.models import mask_url_password
 
@@ -98,7 +99,8 @@ class Check(models.Model):
     class State(models.TextChoices):
         OK = "ok", _("OK")
         WARNING = "warning", _("Warning")
-        CRITICAL = "critical", _("Critical")
+        # "Critical" is also a risk level, worded differently in Chinese: a context of its own.
+        CRITICAL = "critical", pgettext_lazy("check state", "Critical")
         UNKNOWN = "unknown", _("Unknown")
 
     POLLED_KINDS = (
@@ -298,7 +300,8 @@ class Sample(models.Model):
     class Status(models.TextChoices):
         OK = "ok", _("OK")
         WARNING = "warning", _("Warning")
-        CRITICAL = "critical", _("Critical")
+        # "Critical" is also a risk level, worded differently in Chinese: a context of its own.
+        CRITICAL = "critical", pgettext_lazy("check state", "Critical")
         UNKNOWN = "unknown", _("Unknown")
 
     monitor_check = models.ForeignKey(Check, on_delete=models.CASCADE, related_name="samples", verbose_name=_("check"))
