@@ -1,43 +1,35 @@
-"""Admin of training: a back office for administrators. Quiz and assignment changes made here
-skip the authoring pages' checks, so authors are pointed at /training/manage/. Attempts,
-completions and acknowledgements are evidence (who passed, who confirmed which version): the
-admin shows them and never edits or adds them."""
+"""Admin of training: a back office for administrators, following the app's rules. Courses and
+assignments are saved and deleted through training/services.py (a deleted course takes its
+attachment files with it); questions and their answers are written on the authoring pages
+(/training/manage/), where a question is checked together with its answers, so here they are read
+only. Attempts, completions and acknowledgements are evidence (who passed, who confirmed which
+version): the admin shows them and never edits or adds them."""
 
 from django.contrib import admin
 
+from plans.admin import adopt_saved, cleaned_fields, without_bulk_delete
+
+from . import services
 from .models import Acknowledgement, Assignment, Attempt, Choice, Completion, Course, CourseAttachment, Question
 
 
-class QuestionInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class QuestionInline(ReadOnlyInline):
     model = Question
-    extra = 0
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(ReadOnlyInline):
     model = Choice
-    extra = 0
-
-
-@admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "plan", "fallback", "pass_mark", "validity_months", "is_active"]
-    list_filter = ["kind", "is_active"]
-    search_fields = ["title", "summary"]
-    inlines = [QuestionInline]
-
-
-@admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["text", "course", "kind", "order"]
-    list_filter = ["course"]
-    inlines = [ChoiceInline]
-
-
-@admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["course", "user", "department", "role", "due_date"]
-    list_filter = ["course", "department", "role"]
-    raw_id_fields = ["user"]
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -48,6 +40,58 @@ class RecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Saves and deletes through `create`/`update`/`delete` service functions, one row at a time."""
+
+    def get_actions(self, request):
+        return without_bulk_delete(super().get_actions(request))
+
+
+@admin.register(Course)
+class CourseAdmin(ServiceAdmin):
+    list_display = ["title", "kind", "plan", "fallback", "pass_mark", "validity_months", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["title", "summary"]
+    exclude = ["created_by"]
+    inlines = [QuestionInline]
+
+    def save_model(self, request, obj, form, change):
+        fields = cleaned_fields(form, form.fields)
+        if change:
+            saved = services.course_update(course=obj, **fields)
+        else:
+            saved = services.course_create(created_by=request.user, **fields)
+        adopt_saved(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.course_delete(course=obj)
+
+
+@admin.register(Question)
+class QuestionAdmin(RecordAdmin):
+    list_display = ["text", "course", "kind", "order"]
+    list_filter = ["course"]
+    inlines = [ChoiceInline]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ServiceAdmin):
+    list_display = ["course", "user", "department", "role", "due_date"]
+    list_filter = ["course", "department", "role"]
+    raw_id_fields = ["user"]
+    exclude = ["assigned_by"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an assignment is made or removed, not edited (like on the course page)
+
+    def save_model(self, request, obj, form, change):
+        fields = cleaned_fields(form, ["course", "due_date", "user", "department", "role"])
+        adopt_saved(obj, services.assignment_create(assigned_by=request.user, **fields))
+
+    def delete_model(self, request, obj):
+        services.assignment_delete(assignment=obj)
 
 
 @admin.register(Attempt)
@@ -69,5 +113,17 @@ class AcknowledgementAdmin(RecordAdmin):
 
 
 @admin.register(CourseAttachment)
-class CourseAttachmentAdmin(admin.ModelAdmin):
+class CourseAttachmentAdmin(RecordAdmin):
+    """Uploaded on the course's authoring page (type and size checked there); deleted here through
+    the service, which removes the file too."""
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def delete_model(self, request, obj):
+        services.attachment_delete(attachment=obj)
+
+    def get_actions(self, request):
+        return without_bulk_delete(super().get_actions(request))
+
     list_display = ["name", "course", "size", "uploaded_at"]
