@@ -18,12 +18,15 @@ from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.views import ObtainAuthToken
 
 from backups import selectors as backup_selectors
+from drills import selectors as drill_selectors
+from drills.models import Drill
 from incidents import selectors as incident_selectors
 from incidents import services as incident_services
 from incidents.models import Incident
 from monitoring import selectors as monitoring_selectors
 from plans import selectors as plan_selectors
 from risks import selectors as risk_selectors
+from training import selectors as training_selectors
 
 from .roles import BUSINESS_USER, user_role
 
@@ -59,6 +62,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["backup_compliance"] = backup_selectors.compliance_summary()
     if request.user.has_perm("monitoring.view_check"):
         context["monitoring_not_ok"] = monitoring_selectors.checks_not_ok()
+    if request.user.has_perm("drills.view_drill"):
+        context["upcoming_drills"] = list(
+            drill_selectors.drill_list(request.user)
+            .filter(status__in=[Drill.Status.PLANNED, Drill.Status.RUNNING])
+            .order_by("scheduled_start", "pk")[:5]
+        )
+    if request.user.has_perm("training.view_coverage"):
+        context["training_total"] = training_selectors.coverage()["total"]
     return render(request, "dashboard.html", context)
 
 

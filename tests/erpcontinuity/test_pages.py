@@ -1,11 +1,16 @@
 """Project-level pages: landing per role, dashboard, audit trail, login lockout, password change."""
 
+import datetime
+
 import pytest
 from auditlog.models import LogEntry
 from axes.models import AccessAttempt
 from django.urls import reverse
+from django.utils import timezone
 
+from drills import services as drill_services
 from plans import services as plan_services
+from tests.drills.factories import make_drill
 from tests.factories import (
     ActionItemFactory,
     IncidentFactory,
@@ -13,6 +18,7 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
+from tests.training.factories import AssignmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,11 +59,33 @@ def test_a_business_user_sees_no_risks_or_action_items_on_the_dashboard(business
 
 
 def _populate(n: int, owner) -> None:
-    for _ in range(n):
+    for i in range(n):
         service = ServiceFactory()
         RiskFactory(owner=owner, services=[service])
         ActionItemFactory(owner=owner)
         IncidentFactory(services=[service])
+        make_drill(title=f"Drill {i}", steps=(10,))
+        AssignmentFactory(user=UserFactory(), due_date=timezone.localdate())
+
+
+def test_the_dashboard_shows_upcoming_drills_and_training_coverage_to_managers(
+    manager_client, business_client, business_user
+):
+    soon = make_drill(title="WAN failover drill", scheduled_start=timezone.now() + datetime.timedelta(days=2))
+    make_drill(title="Later drill", scheduled_start=timezone.now() + datetime.timedelta(days=20))
+    done = make_drill(title="Old drill", scheduled_start=timezone.now() - datetime.timedelta(days=20))
+    drill_services.drill_transition(drill=done, to="cancelled", reason="Month-end close.")
+    AssignmentFactory(user=business_user, due_date=timezone.localdate() - datetime.timedelta(days=1))
+    AssignmentFactory(user=UserFactory(), due_date=timezone.localdate() + datetime.timedelta(days=9))
+
+    body = manager_client.get(reverse("dashboard")).content.decode()
+    assert body.index("WAN failover drill") < body.index("Later drill")  # soonest first
+    assert "Old drill" not in body
+    assert "0 of 2 assignments completed" in body and "1 overdue" in body
+
+    body = business_client.get(reverse("dashboard")).content.decode()
+    assert soon.title not in body  # not one of their drills
+    assert "assignments completed" not in body  # coverage is for managers
 
 
 def test_the_dashboard_shows_services_risks_incidents_and_actions(manager_client, manager_user):
