@@ -504,9 +504,10 @@ def read_log_file(*, check: Check, now=None) -> str:
     """Read the lines appended to a log pattern check's file since the stored offset and store
     the ones matching its pattern as events of the check. A new check starts at the end of the
     file (old lines are not "new" errors); a rotated file (other inode) or a truncated one (smaller
-    than the offset, or whose first bytes changed) is read from its start. Lines written to the old
-    file between the last read and a rotation are not seen. Only whole lines are consumed: a half-written last
-    line is read next time. Returns an error message, or "" when the file was read."""
+    than the offset, or whose first bytes changed) is read from its start, and after a rotation the
+    lines written to the old file since the last read are read too, when the old file is still in
+    the folder (logrotate's default: erp.log → erp.log.1). Only whole lines are consumed: a
+    half-written last line is read next time. Returns an error message, or "" when the file was read."""
     import os
 
     now = now or timezone.now()
@@ -521,6 +522,9 @@ def read_log_file(*, check: Check, now=None) -> str:
             stat = os.fstat(handle.fileno())
             head = handle.read(LOG_HEAD_BYTES).hex()
             cursor = check.log_cursor or {}
+            rotated = b""
+            if cursor and cursor.get("inode") != stat.st_ino:
+                rotated = _rotated_remainder(path, cursor)
             if not cursor:
                 offset = stat.st_size
             elif (
@@ -544,7 +548,7 @@ def read_log_file(*, check: Check, now=None) -> str:
                 source=path[:255],
                 message=line[:10_000],
             )
-            for line in chunk[:end].decode("utf-8", "replace").splitlines()
+            for line in (rotated + chunk[:end]).decode("utf-8", "replace").splitlines()
             if pattern.search(line)
         ]
         Event.objects.bulk_create(matches, batch_size=1000)
@@ -552,6 +556,25 @@ def read_log_file(*, check: Check, now=None) -> str:
         check.log_cursor = {"inode": stat.st_ino, "offset": consumed, "head": head[: 2 * min(consumed, LOG_HEAD_BYTES)]}
         check.save(update_fields=["log_cursor"])
     return ""
+
+
+def _rotated_remainder(path: str, cursor: dict) -> bytes:
+    """What was appended to a rotated-away log file after the last read: the file with the
+    remembered inode, if it is still in the same folder under another name. Its last line is
+    final, so it counts even without a newline. Nothing if it was compressed or removed."""
+    import os
+
+    try:
+        with os.scandir(os.path.dirname(path) or ".") as entries:
+            old = next((e for e in entries if e.is_file() and e.inode() == cursor.get("inode")), None)
+        if old is None:
+            return b""
+        with open(old.path, "rb") as handle:
+            handle.seek(cursor.get("offset", 0))
+            data = handle.read(MAX_LOG_READ_BYTES)
+    except OSError:
+        return b""
+    return data if not data or data.endswith(b"\n") else data + b"\n"
 
 
 def log_matches(*, check: Check, now=None) -> int:

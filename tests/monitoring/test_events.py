@@ -343,3 +343,23 @@ def test_pushed_events_make_the_checks_they_feed_due_at_once_and_no_others():
     services.ingest_events(events=[{"kind": "log", "service": "erp-core", "message": "ORA-00060: deadlock"}])
     assert Check.objects.get(pk=logs.pk).next_run_at <= timezone.now()
     assert Check.objects.get(pk=elsewhere.pk).next_run_at == later
+
+
+def test_lines_written_just_before_a_rotation_are_read_from_the_rotated_file(log_dir):
+    path = log_dir / "erp.log"
+    path.write_text("INFO start\n")
+    check = log_check(ServiceFactory(), path)
+    now = timezone.now()
+    assert run(check, now).value == 0
+    # The ERP writes two errors (the last without its newline yet), then logrotate renames the file.
+    append(path, "ERROR deadlock detected in order 7\nINFO fine\nERROR ORA-00060 in order 8")
+    os.rename(path, log_dir / "erp.log.1")
+    path.write_text("ERROR deadlock detected in order 9\n")
+    assert run(check, now).value == 3
+    # Read again: nothing is counted twice, and the rotated file is not read again.
+    assert run(check, now).value == 3
+    # Compressed or removed rotated files are simply gone: the new file is still read.
+    os.remove(log_dir / "erp.log.1")
+    os.rename(path, log_dir / "erp.log.2")
+    path.write_text("ERROR deadlock in order 10\n")
+    assert run(check, now).value == 4
