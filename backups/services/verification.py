@@ -284,14 +284,12 @@ def verify_copies(*, policy: BackupPolicy, now=None) -> Verification:
         }
         result = Result.FAIL
     else:
-        message = " ".join(
-            [
-                ngettext("%(n)s copy", "%(n)s copies", status["copies"]) % {"n": status["copies"]},
-                ngettext("on %(m)s kind of media,", "on %(m)s kinds of media,", len(status["media"]))
-                % {"m": len(status["media"])},
-                _("%(o)s off-site.") % {"o": status["offsite"]},
-            ]
-        )
+        media = len(status["media"])
+        message = _("%(copies)s on %(media)s, %(offsite)s off-site.") % {
+            "copies": ngettext("%(n)s copy", "%(n)s copies", status["copies"]) % {"n": status["copies"]},
+            "media": ngettext("%(n)s kind of media", "%(n)s kinds of media", media) % {"n": media},
+            "offsite": status["offsite"],
+        }
         result = Result.PASS
     return _record(
         policy=policy, kind=Kind.COPIES, result=result, message=message, started_at=now, run=run, details=status
