@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -118,6 +119,7 @@ def drill_calendar(request: HttpRequest) -> HttpResponse:
             "prev_month": prev_month,
             "next_month": next_month,
             "this_month": today.replace(day=1),
+            "today": today,
         },
     )
 
@@ -212,6 +214,9 @@ def _drill_form(request: HttpRequest, drill: Drill | None) -> HttpResponse:
     initial = {"facilitator": request.user.pk} if drill is None else {}
     if drill is None and request.GET.get("scenario"):
         initial["scenario"] = request.GET["scenario"]
+    if drill is None and (day := parse_date(request.GET.get("date", "") or "")):
+        # From a day of the calendar: that day, in the morning (a bad date is simply ignored).
+        initial["scheduled_start"] = datetime.datetime.combine(day, datetime.time(9, 30))
     form = DrillForm(request.POST or None, instance=drill, initial=initial)
     return _save_form(request, form, save, _("drill"), drill, _("Drill saved. It is on the calendar."))
 

@@ -314,3 +314,15 @@ def test_a_manager_edits_a_scenario_and_its_injects(manager_client, drill):
 
 def test_a_business_user_cannot_open_scenarios(business_client, drill):
     assert business_client.get(reverse("drills:scenario-list")).status_code == 403
+
+
+def test_a_manager_plans_a_drill_from_a_day_of_the_calendar(manager_client, ops_client, time_machine):
+    time_machine.move_to("2026-11-24 08:00:00+00:00", tick=False)
+    calendar = manager_client.get(reverse("drills:calendar") + "?month=2026-11").content.decode()
+    assert "?date=2026-11-30" in calendar and "?date=2026-11-23" not in calendar  # only days still ahead
+    assert "?date=" not in ops_client.get(reverse("drills:calendar") + "?month=2026-11").content.decode()
+
+    form = manager_client.get(reverse("drills:drill-create") + "?date=2026-11-30").content.decode()
+    assert 'value="2026-11-30T09:30"' in form
+    # A bad date is ignored, not an error.
+    assert manager_client.get(reverse("drills:drill-create") + "?date=30-11-2026").status_code == 200
