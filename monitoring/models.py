@@ -16,6 +16,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -159,7 +160,17 @@ class Check(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return f"/monitoring/checks/{self.pk}/"
+        return reverse("monitoring:check-detail", args=[self.pk])
+
+    @property
+    def unit(self) -> str:
+        """The unit of this check's values, where its kind fixes one: probe times in ms, a
+        heartbeat's age in minutes. Counts, query results and PromQL values carry their own."""
+        if self.kind in (self.Kind.HTTP, self.Kind.TCP):
+            return "ms"
+        if self.kind == self.Kind.HEARTBEAT:
+            return "min"
+        return ""
 
     @property
     def masked_settings(self) -> dict:

@@ -116,6 +116,7 @@ def _chart(check: Check, now: datetime.datetime):
         labels,
         series,
         title=_("Last 24 hours"),
+        unit=f" {check.unit}" if check.unit else "",
         target=target,
         target_label=target_label if target is not None else "",
         # The chart spans the page: a wide canvas keeps its text at reading size.

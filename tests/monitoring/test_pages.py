@@ -241,3 +241,15 @@ def test_the_check_page_lists_the_alerts_and_incidents_it_raised(ops_client, dja
     assert "Portal is Unknown: refused" in page and "Portal is Unknown: timed out" in page
     for incident in check.service.incidents.all():
         assert incident.get_absolute_url() in page
+
+
+def test_values_show_the_unit_their_kind_fixes(ops_client):
+    service = ServiceFactory()
+    http = services.check_create(service=service, name="Web", kind="http", settings={"url": "http://erp.example/"})
+    services.record(check=http, value=42.5)
+    heartbeat = services.check_create(
+        service=service, name="Export", kind="heartbeat", settings={"every_minutes": 60, "grace_minutes": 5}
+    )
+    page = ops_client.get(http.get_absolute_url()).content.decode()
+    assert "42.5 ms" in page
+    assert heartbeat.unit == "min" and Check(kind="event_rule").unit == ""
