@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
+from tests.needs import unavailable
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +16,16 @@ def _fast_and_static_free_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _require_postgres_when_marked(request):
+    """Tests marked `postgres` need PostgreSQL (row locks, concurrent transactions, pg_restore)."""
+    if request.node.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            unavailable("needs PostgreSQL (DATABASE_URL=postgres://...)")
 
 
 @pytest.fixture

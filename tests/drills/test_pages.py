@@ -281,7 +281,6 @@ def test_the_overview_and_calendar_do_not_grow_with_the_number_of_drills(
 def test_the_drill_page_shows_readiness_of_the_participants_when_training_is_there(
     manager_client, business_user, drill
 ):
-    pytest.importorskip("training.readiness")
     page = manager_client.get(reverse("drills:drill-detail", args=[drill.pk])).content.decode()
     assert "Readiness" in page and (business_user.get_full_name() or business_user.username) in page
 

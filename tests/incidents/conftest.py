@@ -1,22 +1,11 @@
 """Shared fixtures of the incident tests.
 
-Tests marked `postgres` need PostgreSQL (row locks, concurrent transactions). On a bare machine
-with SQLite they are skipped; in CI (CI=true) a missing PostgreSQL is a failure, never a skip."""
-
-import os
+Tests marked `postgres` need PostgreSQL (tests/conftest.py): skipped on a bare machine with
+SQLite, a failure in CI (CI=true)."""
 
 import pytest
-from django.db import connection
 
 from tests.factories import ServiceFactory
-
-
-@pytest.fixture(autouse=True)
-def _require_postgres_when_marked(request):
-    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("This test needs PostgreSQL, and CI must run it (set DATABASE_URL=postgres://...).")
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
 
 
 @pytest.fixture

@@ -25,17 +25,12 @@ from rest_framework.test import APIClient
 from incidents.models import Incident, Notification
 from tests.factories import ChannelFactory, ServiceFactory
 from tests.incidents.receiver import Receiver
+from tests.needs import unavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("ERPC_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason} — CI must run this test.")
-    pytest.skip(reason)
 
 
 def _redis_reachable(url: str) -> bool:
@@ -65,9 +60,9 @@ def _database_url() -> str:
 @pytest.fixture
 def worker(monkeypatch, tmp_path):
     if connection.vendor != "postgresql":
-        _unavailable("needs PostgreSQL (DATABASE_URL=postgres://...)")
+        unavailable("needs PostgreSQL (DATABASE_URL=postgres://...)")
     if not _redis_reachable(REDIS_URL):
-        _unavailable(f"needs Redis at {REDIS_URL}")
+        unavailable(f"needs Redis at {REDIS_URL}")
     _flush_redis_db(REDIS_URL)
     # This process sends to the same Redis as the worker reads (settings say memory:// in tests);
     # Celery reads CELERY_BROKER_URL from the environment before its configuration.

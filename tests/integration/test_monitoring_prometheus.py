@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -29,18 +27,13 @@ from rest_framework.authtoken.models import Token
 from incidents.models import Alert
 from monitoring import services
 from tests.factories import ServiceFactory
+from tests.needs import binary
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"needs {name} (apt-get install {name})"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"{message} — CI must run this test.")
-        pytest.skip(message)
-    return path
+    return binary(name)
 
 
 def _free_port() -> int:

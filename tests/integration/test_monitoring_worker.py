@@ -27,9 +27,9 @@ from tests.integration.test_alert_to_webhook import (
     _database_url,
     _flush_redis_db,
     _redis_reachable,
-    _unavailable,
 )
 from tests.integration.test_monitoring_prometheus import _process, _wait
+from tests.needs import unavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 INTERVAL = 5
@@ -62,9 +62,9 @@ def endpoint():
 @pytest.fixture
 def worker_and_beat(tmp_path):
     if connection.vendor != "postgresql":
-        _unavailable("needs PostgreSQL (DATABASE_URL=postgres://...)")
+        unavailable("needs PostgreSQL (DATABASE_URL=postgres://...)")
     if not _redis_reachable(MONITORING_REDIS_URL):
-        _unavailable(f"needs Redis at {MONITORING_REDIS_URL}")
+        unavailable(f"needs Redis at {MONITORING_REDIS_URL}")
     _flush_redis_db(MONITORING_REDIS_URL)
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": MONITORING_REDIS_URL, "DEBUG": "0"}
     log_path = tmp_path / "worker.log"

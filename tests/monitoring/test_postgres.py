@@ -10,7 +10,6 @@ from django.db import connections
 from monitoring import services
 from monitoring.models import Check
 from tests.factories import ServiceFactory
-from tests.incidents.conftest import _require_postgres_when_marked  # noqa: F401 - autouse: skip on SQLite
 from tests.integration.test_alert_to_webhook import _database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,6 @@ import pytest
 
 from plans import services as plan_services
 from tests.factories import PlanFactory, StepFactory, VersionFactory
-from tests.incidents.conftest import _require_postgres_when_marked  # noqa: F401 - autouse fixture
 
 
 @pytest.fixture
