@@ -522,24 +522,36 @@ def action_item_update(*, item: ActionItem, **fields) -> ActionItem:
 logger = logging.getLogger(__name__)
 
 
-def remind_overdue_action_items(*, today: datetime.date | None = None) -> int:
-    """Email the owner of each overdue action item, at most once a day per item. The claim is a
-    conditional UPDATE, so two runs at once (or a repeated run) send one reminder, not two."""
-    today = today or timezone.localdate()
+def remind_owners_once_a_day(rows, *, claimed_field: str, today: datetime.date, compose) -> int:
+    """Email the owner of each row of `rows` at most once a day: `claimed_field` (a date column)
+    is claimed with a conditional UPDATE before the email, so two runs at once (or a repeated
+    run) send one reminder, not two. `compose(row)` gives the (subject, body). Returns how many
+    rows were reminded. Used by overdue action items here and overdue risk reviews (risks/)."""
+    model = rows.model
     sent = 0
-    for item in ActionItem.objects.overdue(today).exclude(last_reminded_on=today).select_related("owner"):
-        claimed = ActionItem.objects.filter(pk=item.pk).exclude(last_reminded_on=today).update(last_reminded_on=today)
+    for row in rows.exclude(**{claimed_field: today}).select_related("owner"):
+        claimed = model.objects.filter(pk=row.pk).exclude(**{claimed_field: today}).update(**{claimed_field: today})
         if not claimed:
             continue
-        if item.owner.email:
-            send_mail(
-                subject=_("Action item overdue: %(title)s") % {"title": item.title},
-                message=_("The action item “%(title)s” was due on %(due)s. Finish it or update it:\n%(url)s")
-                % {"title": item.title, "due": item.due_date, "url": settings.SITE_URL + item.get_absolute_url()},
-                from_email=None,
-                recipient_list=[item.owner.email],
-                fail_silently=False,
-            )
-        logger.info("action item reminder item=%s owner=%s due=%s", item.pk, item.owner_id, item.due_date)
+        if row.owner.email:
+            subject, body = compose(row)
+            send_mail(subject=subject, message=body, from_email=None, recipient_list=[row.owner.email])
+        logger.info("%s reminder id=%s owner=%s", model._meta.model_name, row.pk, row.owner_id)
         sent += 1
     return sent
+
+
+def remind_overdue_action_items(*, today: datetime.date | None = None) -> int:
+    """Email the owner of each overdue action item, at most once a day per item."""
+
+    def compose(item: ActionItem) -> tuple[str, str]:
+        return (
+            _("Action item overdue: %(title)s") % {"title": item.title},
+            _("The action item “%(title)s” was due on %(due)s. Finish it or update it:\n%(url)s")
+            % {"title": item.title, "due": item.due_date, "url": settings.SITE_URL + item.get_absolute_url()},
+        )
+
+    today = today or timezone.localdate()
+    return remind_owners_once_a_day(
+        ActionItem.objects.overdue(today), claimed_field="last_reminded_on", today=today, compose=compose
+    )

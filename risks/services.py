@@ -7,10 +7,11 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from plans.services import remind_owners_once_a_day
 
 from .models import Risk
 
@@ -86,33 +87,20 @@ def risk_delete(*, risk: Risk) -> None:
 
 
 def remind_overdue_reviews(*, today: datetime.date | None = None) -> int:
-    """Email each owner of a risk whose review is overdue, at most once a day per risk.
+    """Email each owner of a risk whose review is overdue, at most once a day per risk
+    (plans.services.remind_owners_once_a_day: safe to run twice or in parallel)."""
 
-    The claim is a conditional UPDATE per risk, so two runs at once (or a run repeated) send one
-    reminder, not two."""
-    today = today or timezone.localdate()
-    sent = 0
-    candidates = Risk.objects.review_overdue(today).exclude(review_reminded_on=today).select_related("owner")
-    for risk in candidates:
-        claimed = Risk.objects.filter(pk=risk.pk).exclude(review_reminded_on=today).update(review_reminded_on=today)
-        if not claimed:
-            continue
-        if risk.owner.email:
-            send_mail(
-                subject=_("Risk review overdue: %(title)s") % {"title": risk.title},
-                message=_(
-                    'The review of the risk "%(title)s" was due on %(due)s.\n'
-                    "Open it, check likelihood, impact and controls, and mark it reviewed:\n%(url)s"
-                )
-                % {
-                    "title": risk.title,
-                    "due": risk.next_review_date,
-                    "url": settings.SITE_URL + risk.get_absolute_url(),
-                },
-                from_email=None,
-                recipient_list=[risk.owner.email],
-                fail_silently=False,
+    def compose(risk: Risk) -> tuple[str, str]:
+        return (
+            _("Risk review overdue: %(title)s") % {"title": risk.title},
+            _(
+                'The review of the risk "%(title)s" was due on %(due)s.\n'
+                "Open it, check likelihood, impact and controls, and mark it reviewed:\n%(url)s"
             )
-        logger.info("risk review reminder risk=%s owner=%s due=%s", risk.pk, risk.owner_id, risk.next_review_date)
-        sent += 1
-    return sent
+            % {"title": risk.title, "due": risk.next_review_date, "url": settings.SITE_URL + risk.get_absolute_url()},
+        )
+
+    today = today or timezone.localdate()
+    return remind_owners_once_a_day(
+        Risk.objects.review_overdue(today), claimed_field="review_reminded_on", today=today, compose=compose
+    )
